@@ -19,16 +19,18 @@ let package = Package(
         .target(name: "CSQLite", path: "Sources/CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
 
         // Layers, bottom up; each depends only on the ones below it.
-        .target(name: "EventLoop", dependencies: ["CLinux", "COpenSSL"]),
+        .target(name: "EventLoop", dependencies: ["CLinux", "COpenSSL"], exclude: ["README.md"]),
         .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"]),
         .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"]),
         .target(name: "GatewayProtocol", path: "Protocol"),
         .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "GatewayProtocol", "CSQLite", "CCurl"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway"]),
 
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "EventLoop"]),
-        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "EventLoop"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop"]),
+        // Test-only helpers (blocking clients, certificates made at test time); never shipped.
+        .target(name: "TestSupport", dependencies: ["EventLoop"], path: "Tests/TestSupport"),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "EventLoop", "TestSupport"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "EventLoop", "TestSupport"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "TestSupport"]),
     ]
 )

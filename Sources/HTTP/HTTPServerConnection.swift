@@ -1,0 +1,212 @@
+import EventLoop
+
+/// The HTTP side of one connection: parses requests, routes them, and writes responses strictly in request order
+/// (pipelining), with the timeouts and limits of `HTTPServerConfiguration`.
+final class HTTPServerConnection: ConnectionDelegate {
+    unowned let server: HTTPServer
+    let connection: Connection
+    let isSecure: Bool
+    private var parser: HTTPRequestParser
+    private let resources: HTTPLoopResources
+
+    /// Responses wait here until every earlier request has been answered.
+    private var nextSequence = 0
+    private var nextToWrite = 0
+    private var ready: [Int: (HTTPResponse, HTTPRequestHead)] = [:]
+    private var inFlight = 0
+    private var closeAfterWrites = false
+    private var draining = false
+    private var upgraded = false
+
+    private enum TimerPurpose { case none, header, idle, body }
+    private var timerPurpose = TimerPurpose.none
+    private lazy var timer = LoopTimer { [unowned self] in self.timerFired() }
+
+    init(server: HTTPServer, connection: Connection, isSecure: Bool) {
+        self.server = server
+        self.connection = connection
+        self.isSecure = isSecure
+        self.parser = HTTPRequestParser(limits: server.configuration.limits)
+        self.resources = server.perLoop[connection.loop.index]
+    }
+
+    func connectionDidBecomeActive(_ connection: Connection) {
+        resources.add(self)
+        if resources.draining { beginDrain(); return }
+        // A client that connects and never sends a byte gets the header timeout too, then a silent close.
+        arm(.header, server.configuration.headerTimeoutMs)
+    }
+
+    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        guard !closeAfterWrites else { return }
+        let wasIdle = !parser.hasPartialRequest
+        parser.append(bytes)
+        if wasIdle && parser.hasPartialRequest && timerPurpose != .header {
+            arm(.header, server.configuration.headerTimeoutMs)
+        } else if timerPurpose == .body || timerPurpose == .idle {
+            arm(.body, server.configuration.idleTimeoutMs)
+        }
+        processEvents()
+    }
+
+    func connectionWritabilityDidChange(_ connection: Connection) {
+        if connection.isWritable { processEvents() }
+    }
+
+    func connectionDidClose(_ connection: Connection, reason: ConnectionCloseReason) {
+        disarm()
+        if !upgraded { resources.remove(self) }
+    }
+
+    // MARK: Requests
+
+    private func processEvents() {
+        while !closeAfterWrites && !upgraded && inFlight < server.configuration.maxPipelinedRequests && connection.isOpen {
+            let event: HTTPParserEvent?
+            do {
+                event = try parser.nextEvent()
+            } catch {
+                fail(status: error.status, message: error.reason)
+                return
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head):
+                arm(.body, server.configuration.idleTimeoutMs)
+                if head.expectsContinue && !head.isUpgrade { connection.write(HTTPResponseEncoder.continueBytes) }
+            case .request(let request):
+                disarm()
+                handle(request)
+            }
+        }
+        if inFlight >= server.configuration.maxPipelinedRequests { connection.pauseReading() }
+        if inFlight == 0 && !parser.hasPartialRequest && !closeAfterWrites && !upgraded && connection.isOpen {
+            if draining { connection.close(); return }
+            arm(.idle, server.configuration.idleTimeoutMs)
+        }
+    }
+
+    private func handle(_ request: HTTPRequest) {
+        let sequence = nextSequence
+        nextSequence += 1
+        inFlight += 1
+        if request.head.isUpgrade, let upgrade = server.upgradeHandler, nextToWrite == sequence {
+            let remaining = parser.takeRemainingBytes()
+            upgraded = true
+            disarm()
+            resources.remove(self)
+            if upgrade(request, connection, remaining) { return }
+            upgraded = false
+            resources.add(self)
+        }
+        if let cors = server.configuration.cors, request.method == "OPTIONS",
+           let preflight = cors.preflightResponse(for: request.head) {
+            enqueue(preflight, sequence: sequence, head: request.head)
+            return
+        }
+        switch server.match(method: request.method, path: request.path) {
+        case .matched(let match):
+            let context = HTTPRequestContext(request: request, parameters: match.parameters,
+                                             remoteAddress: connection.remoteAddress, isSecure: isSecure,
+                                             loop: connection.loop, sequence: sequence, connection: self)
+            match.handler(context)
+        case .methodNotAllowed(let allowed) where server.fallbackHandler == nil:
+            var response = HTTPResponse.error(405, "\(request.method) is not allowed on \(request.path)")
+            response.headers.set("Allow", allowed.joined(separator: ", "))
+            enqueue(response, sequence: sequence, head: request.head)
+        default:
+            if let fallback = server.fallbackHandler {
+                fallback(HTTPRequestContext(request: request, parameters: [:], remoteAddress: connection.remoteAddress,
+                                            isSecure: isSecure, loop: connection.loop, sequence: sequence, connection: self))
+            } else {
+                enqueue(.error(404, "no route for \(request.method) \(request.path)"), sequence: sequence, head: request.head)
+            }
+        }
+    }
+
+    // MARK: Responses
+
+    func deliver(_ response: HTTPResponse, for context: HTTPRequestContext) {
+        enqueue(response, sequence: context.sequence, head: context.request.head)
+    }
+
+    private func enqueue(_ response: HTTPResponse, sequence: Int, head: HTTPRequestHead) {
+        guard connection.isOpen, !upgraded else { return }
+        ready[sequence] = (response, head)
+        while let (response, head) = ready.removeValue(forKey: nextToWrite) {
+            nextToWrite += 1
+            inFlight -= 1
+            write(response, for: head)
+            if closeAfterWrites { return }
+        }
+        connection.resumeReading()
+        processEvents()
+    }
+
+    private func write(_ original: HTTPResponse, for head: HTTPRequestHead) {
+        var response = original
+        let keepAlive = head.keepAlive && !draining && response.headers["Connection"]?.lowercased() != "close"
+        if let cors = server.configuration.cors { cors.apply(to: &response, for: head) }
+        if isSecure && server.configuration.hstsMaxAgeSeconds > 0 && response.headers["Strict-Transport-Security"] == nil {
+            response.headers.add("Strict-Transport-Security", "max-age=\(server.configuration.hstsMaxAgeSeconds); includeSubDomains")
+        }
+        if head.method != "HEAD" {
+            resources.compressor.compressIfAccepted(&response, acceptEncoding: head.headers["Accept-Encoding"])
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(response.body.count + 256)
+        HTTPResponseEncoder.encode(response, keepAlive: keepAlive, isHeadRequest: head.method == "HEAD",
+                                   http10: head.versionMinor == 0, date: resources.dateCache.current(), into: &out)
+        connection.write(out)
+        if !keepAlive {
+            closeAfterWrites = true
+            disarm()
+            connection.close()
+        }
+    }
+
+    /// A request the parser refused: answer with its status and close, as the request boundary is lost.
+    private func fail(status: Int, message: String) {
+        closeAfterWrites = true
+        disarm()
+        var response = HTTPResponse.error(status, message)
+        response.headers.set("Connection", "close")
+        var out: [UInt8] = []
+        HTTPResponseEncoder.encode(response, keepAlive: false, date: resources.dateCache.current(), into: &out)
+        connection.write(out)
+        connection.close()
+    }
+
+    // MARK: Timeouts and shutdown
+
+    private func arm(_ purpose: TimerPurpose, _ ms: UInt64) {
+        timerPurpose = purpose
+        connection.loop.schedule(timer, afterMs: ms)
+    }
+
+    private func disarm() {
+        timerPurpose = .none
+        if timer.isArmed { connection.loop.cancel(timer) }
+    }
+
+    private func timerFired() {
+        switch timerPurpose {
+        case .header where parser.hasPartialRequest, .body:
+            fail(status: 408, message: "request not received in time")
+        case .header, .idle:
+            connection.close()
+        case .none:
+            break
+        }
+        timerPurpose = .none
+    }
+
+    /// Graceful shutdown: idle connections close now; busy ones after their in-flight responses.
+    func beginDrain() {
+        draining = true
+        if inFlight == 0 && !parser.hasPartialRequest {
+            disarm()
+            connection.close()
+        }
+    }
+}
