@@ -12,3 +12,4 @@ void copenssl_ctx_set_servername_callback(SSL_CTX *ctx, int (*cb)(SSL *, int *, 
 }
 int copenssl_ctx_set_chain_cert(SSL_CTX *ctx, X509 *x509) { return (int)SSL_CTX_add1_chain_cert(ctx, x509); }
 int copenssl_bio_get_mem(BIO *bio, const char **data) { char *p = NULL; long n = BIO_get_mem_data(bio, &p); *data = p; return (int)n; }
+long copenssl_ctx_set_dh_auto(SSL_CTX *ctx, int onoff) { return SSL_CTX_set_dh_auto(ctx, onoff); }

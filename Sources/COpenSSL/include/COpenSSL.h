@@ -41,4 +41,6 @@ static const int COPENSSL_TLSEXT_ERR_OK = SSL_TLSEXT_ERR_OK;
 static const int COPENSSL_TLSEXT_ERR_NOACK = SSL_TLSEXT_ERR_NOACK;
 static const int COPENSSL_TLSEXT_ERR_ALERT_FATAL = SSL_TLSEXT_ERR_ALERT_FATAL;
 static const int COPENSSL_TLSEXT_NAMETYPE_host_name = TLSEXT_NAMETYPE_host_name;
+// Appended for EventLoop/TLS.
+long copenssl_ctx_set_dh_auto(SSL_CTX *ctx, int onoff);
 #endif
