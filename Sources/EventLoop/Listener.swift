@@ -25,6 +25,7 @@ public final class Listener: Sendable {
     private let counter: ConnectionCounter
     private let loops: Mutex<[EventLoop]>
     private let acceptors = Mutex<Int>(0)
+    private let cursor = Atomic<Int>(0)
     fileprivate let stopped = Atomic<Bool>(false)
 
     /// Binds and listens. Blocking name resolution: call at start-up.
@@ -84,6 +85,14 @@ public final class Listener: Sendable {
         }
     }
 
+    /// The loop that gets the next connection: round-robin, so that connections spread evenly even when the kernel keeps
+    /// waking the same idle loop.
+    fileprivate func nextLoop() -> EventLoop? {
+        let loops = self.loops.withLock { $0 }
+        guard !loops.isEmpty else { return nil }
+        return loops[cursor.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
+    }
+
     fileprivate var acceptOptions: ListenerOptions { options }
     fileprivate var connectionCounter: ConnectionCounter { counter }
 }
@@ -137,21 +146,33 @@ private final class Acceptor: IOHandler {
                 continue
             }
             SocketAddress.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY)
-            let options = listener.acceptOptions
-            var session: TLSSession?
-            if let tls = options.tls {
-                do { session = try tls.current.makeSession(fd: fd) } catch {
-                    Log.error("tls_session_failed", ["error": "\(error)"])
-                    Glibc.close(fd)
-                    listener.connectionCounter.release()
-                    continue
-                }
+            let target = listener.nextLoop() ?? loop
+            if target === loop {
+                Self.adopt(fd: fd, remote: remote, on: loop, listener: listener, onAccept: onAccept)
+            } else {
+                let (listener, onAccept) = (listener, onAccept)
+                target.execute { Self.adopt(fd: fd, remote: remote, on: target, listener: listener, onAccept: onAccept) }
             }
-            let connection = Connection(loop: loop, fd: fd, remoteAddress: remote, limits: options.connectionLimits,
-                                        tls: session, counter: listener.connectionCounter)
-            onAccept(connection)
-            connection.start()
         }
+    }
+
+    /// Creates the connection on the loop that will own it for life.
+    private static func adopt(fd: Int32, remote: String, on loop: EventLoop, listener: Listener,
+                              onAccept: @Sendable (Connection) -> Void) {
+        let options = listener.acceptOptions
+        var session: TLSSession?
+        if let tls = options.tls {
+            do { session = try tls.current.makeSession(fd: fd) } catch {
+                Log.error("tls_session_failed", ["error": "\(error)"])
+                Glibc.close(fd)
+                listener.connectionCounter.release()
+                return
+            }
+        }
+        let connection = Connection(loop: loop, fd: fd, remoteAddress: remote, limits: options.connectionLimits,
+                                    tls: session, counter: listener.connectionCounter)
+        onAccept(connection)
+        connection.start()
     }
 
     private func backOff(reason: String) {
