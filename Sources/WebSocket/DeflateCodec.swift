@@ -2,12 +2,11 @@ import CZlib
 
 // Raw DEFLATE (no zlib header: negative windowBits) as permessage-deflate needs it (RFC 7692 §7.2).
 //
-// Memory per stream, from zlib's own accounting (zconf.h) plus what we measured with mallinfo2() in
-// `DeflateCodecTests.testMeasuredMemory` (glibc, zlib 1.2.13, Debian 12):
-//   deflate: (1 << (windowBits + 2)) + (1 << (memLevel + 9)) + ~6 KB state
-//            15/8 -> ~262 KB; 15/5 -> ~140 KB; 11/5 -> ~24 KB
-//   inflate: (1 << windowBits) + ~7 KB state; the window is allocated on the first inflate() call, so an
-//            inflater that never sees data costs ~7 KB.  15 -> ~40 KB; 12 -> ~11 KB
+// Memory per stream: zlib documents deflate ≈ (1 << (windowBits + 2)) + (1 << (memLevel + 9)) and inflate
+// ≈ 1 << windowBits, plus their state structs. Measured with a counting zalloc (CompressionTests.
+// testMeasuredMemory, zlib 1.2.13, x86_64), after one message:
+//   deflate 15/8: 268,096 B   15/5: 153,408 B   11/5: 30,528 B   9/1: 9,024 B
+//   inflate 15:    39,928 B   12:    11,256 B    9:   7,672 B   (the window is allocated on first use)
 // That is why the engine allocates both lazily and frees them after each message when the negotiated
 // parameters say there is no context to keep (see PerMessageDeflateConfiguration).
 
@@ -49,32 +48,27 @@ final class DeflateCompressor {
         stream.pointee.avail_in = UInt32(input.count)
         defer { stream.pointee.next_in = nil; stream.pointee.avail_in = 0 }
         let flush = final ? Z_SYNC_FLUSH : Z_NO_FLUSH
-        while true {
-            // deflateBound is for Z_FINISH; a sync flush adds at most a 5-byte stored block and a partial byte.
-            let bound = Int(deflateBound(stream, UInt(stream.pointee.avail_in))) + 16
-            let chunk = min(max(bound, 64), 1 << 20)
-            let start = out.count
-            out.append(contentsOf: repeatElement(0, count: chunk))
-            let (rc, left) = out.withUnsafeMutableBytes { buffer -> (Int32, Int) in
-                stream.pointee.next_out = buffer.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self)
-                stream.pointee.avail_out = UInt32(chunk)
+        // zlib writes into a scratch chunk that is then memcpy'd: Array has no way to expose spare capacity,
+        // and zero-filling the output first costs as much as the copy.
+        return withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 16) { scratch -> Bool in
+            while true {
+                stream.pointee.next_out = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                stream.pointee.avail_out = UInt32(scratch.count)
                 let rc = deflate(stream, flush)
-                let left = Int(stream.pointee.avail_out)
+                let produced = scratch.count - Int(stream.pointee.avail_out)
                 stream.pointee.next_out = nil
                 stream.pointee.avail_out = 0
-                return (rc, left)
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<produced]))
+                if rc != Z_OK && rc != Z_BUF_ERROR { return false }
+                // A full chunk means zlib may have more to give; otherwise all input is consumed and flushed.
+                if produced < scratch.count { break }
             }
-            out.removeLast(left)
-            if rc != Z_OK && rc != Z_BUF_ERROR { return false }
-            // A full output buffer means zlib may have more to give; otherwise all input is consumed and flushed.
-            if left > 0 { break }
-        }
-        if final {
+            guard final else { return true }
             guard out.count >= 4, out[out.count - 4] == 0, out[out.count - 3] == 0,
                   out[out.count - 2] == 0xFF, out[out.count - 1] == 0xFF else { return false }
             out.removeLast(4)
+            return true
         }
-        return true
     }
 }
 
@@ -128,32 +122,30 @@ final class DeflateDecompressor {
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self))
         stream.pointee.avail_in = UInt32(input.count)
         defer { stream.pointee.next_in = nil; stream.pointee.avail_in = 0 }
-        while true {
-            let chunk = min(limit - out.count + 1, 64 * 1024)
-            let start = out.count
-            out.append(contentsOf: repeatElement(0, count: chunk))
-            let (rc, left) = out.withUnsafeMutableBytes { buffer -> (Int32, Int) in
-                stream.pointee.next_out = buffer.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self)
+        return withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 16) { scratch -> Failure? in
+            while true {
+                // Never ask for more than one byte past the limit.
+                let chunk = min(limit - out.count + 1, scratch.count)
+                stream.pointee.next_out = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 stream.pointee.avail_out = UInt32(chunk)
                 let rc = CZlib.inflate(stream, Z_SYNC_FLUSH)
                 let left = Int(stream.pointee.avail_out)
                 stream.pointee.next_out = nil
                 stream.pointee.avail_out = 0
-                return (rc, left)
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<(chunk - left)]))
+                if out.count > limit { return .tooBig }
+                switch rc {
+                case Z_OK: break
+                case Z_STREAM_END:
+                    // History is lost with the reset; a peer that ends the stream cannot also use context takeover.
+                    inflateReset(stream)
+                    streamEnded = true
+                    return nil
+                case Z_BUF_ERROR: return nil  // no progress possible: input consumed, nothing pending
+                default: return .corrupt
+                }
+                if stream.pointee.avail_in == 0 && left > 0 { return nil }
             }
-            out.removeLast(left)
-            if out.count > limit { return .tooBig }
-            switch rc {
-            case Z_OK: break
-            case Z_STREAM_END:
-                // History is lost with the reset; a peer that ends the stream cannot also use context takeover.
-                inflateReset(stream)
-                streamEnded = true
-                return nil
-            case Z_BUF_ERROR: return nil  // no progress possible: input consumed, nothing pending
-            default: return .corrupt
-            }
-            if stream.pointee.avail_in == 0 && left > 0 { return nil }
         }
     }
 
