@@ -1,5 +1,0 @@
-import XCTest
-
-final class WebSocketTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
