@@ -67,6 +67,8 @@ public final class EventLoop: @unchecked Sendable {
 
     public init(index: Int = 0) throws(SystemError) {
         self.index = index
+        // A peer that closes while we write must cost an EPIPE, not the process (OpenSSL writes with plain write(2)).
+        _ = clinux_ignore_sigpipe()
         let ep = clinux_epoll_create()
         guard ep >= 0 else { throw SystemError("epoll_create1") }
         let wake = clinux_eventfd()

@@ -1,0 +1,175 @@
+import EventLoop
+import Foundation
+import HTTP
+import Synchronization
+
+/// The running gateway: loops, listeners, TLS, the HTTP server and its routes. `main` builds one from the configuration
+/// and calls `runUntilSignalled()`; tests build one on port 0 and call `start()` / `shutdown`.
+public final class Gateway: @unchecked Sendable {
+    public let configuration: GatewayConfiguration
+    public let group: EventLoopGroup
+    public let http: HTTPServer
+    let tls: TLSReloadableContext?
+    let storage: StorageProbe
+    private var redirect: HTTPServer?
+    private var listeners: [Listener] = []
+    private let counter: ConnectionCounter
+
+    public init(configuration: GatewayConfiguration) throws(GatewayStartError) {
+        self.configuration = configuration
+        Log.minimumLevel = Log.Level(name: configuration.logLevel.rawValue) ?? .info
+        do { group = try EventLoopGroup(count: configuration.resolvedLoopCount) } catch {
+            throw GatewayStartError("loops: cannot create event loops: \(error)")
+        }
+        if let settings = configuration.tls {
+            let pairs = [TLSCertificatePair(certificatePath: settings.certificate, privateKeyPath: settings.key)]
+                + settings.sni.map { TLSCertificatePair(certificatePath: $0.certificate, privateKeyPath: $0.key) }
+            do { tls = try TLSReloadableContext(configuration: TLSServerConfiguration(certificates: pairs)) } catch {
+                throw GatewayStartError("tls: \(error.message)")
+            }
+        } else {
+            tls = nil
+        }
+        storage = try StorageProbe(dataDirectory: configuration.dataDir)
+        counter = ConnectionCounter(limit: configuration.maxConnections)
+        http = HTTPServer(group: group, configuration: Self.httpConfiguration(configuration))
+        HealthRoutes.register(on: http, group: group, storage: storage)
+    }
+
+    static func httpConfiguration(_ configuration: GatewayConfiguration) -> HTTPServerConfiguration {
+        let settings = configuration.http
+        let cors = settings.corsOrigins.isEmpty ? nil
+            : CORSPolicy(allowedOrigins: settings.corsOrigins, allowCredentials: settings.corsCredentials)
+        return HTTPServerConfiguration(
+            limits: HTTPLimits(maxRequestLineBytes: settings.maxRequestLineBytes, maxHeaderBytes: settings.maxHeaderBytes,
+                               maxHeaderCount: settings.maxHeaderCount, maxBodyBytes: settings.maxBodyBytes),
+            headerTimeoutMs: UInt64(settings.headerTimeoutMs), idleTimeoutMs: UInt64(settings.idleTimeoutMs),
+            cors: cors, compressionThresholdBytes: settings.compressionThresholdBytes,
+            hstsMaxAgeSeconds: configuration.tls?.hstsMaxAgeSeconds ?? 0)
+    }
+
+    var connectionLimits: ConnectionLimits {
+        let settings = configuration.connection
+        return ConnectionLimits(highWatermark: settings.writeHighWatermarkBytes, lowWatermark: settings.writeLowWatermarkBytes,
+                                maxBufferedBytes: settings.maxWriteBufferBytes,
+                                tlsHandshakeTimeoutMs: UInt64(configuration.tls?.handshakeTimeoutMs ?? 10_000))
+    }
+
+    /// The port the main listener is bound to (useful when configured as 0).
+    public private(set) var port = 0
+    public private(set) var redirectPort = 0
+
+    /// Binds the listeners and starts the loops.
+    public func start() throws(GatewayStartError) {
+        do {
+            let main = try http.listen(host: configuration.host, port: configuration.port,
+                                       options: ListenerOptions(connectionLimits: connectionLimits, tls: tls), counter: counter)
+            listeners.append(main)
+            port = main.port
+            if let settings = configuration.tls, settings.redirectPort > 0 {
+                let redirect = HTTPServer(group: group, configuration: Self.httpConfiguration(configuration))
+                let httpsPort = port
+                redirect.fallbackHandler = { context in context.respond(HTTPSRedirect.response(for: context.request, httpsPort: httpsPort)) }
+                let listener = try redirect.listen(host: configuration.host, port: settings.redirectPort,
+                                                   options: ListenerOptions(connectionLimits: connectionLimits), counter: counter)
+                redirectPort = listener.port
+                self.redirect = redirect
+            }
+        } catch {
+            throw GatewayStartError("port: cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        group.start()
+        Log.info("gateway_started", ["host": configuration.host, "port": port, "tls": tls != nil, "loops": group.loops.count,
+                                     "data_dir": configuration.dataDir, "redirect_port": redirectPort])
+    }
+
+    /// Re-reads the certificate files. New connections use the new certificates; established ones keep theirs. A bad new
+    /// certificate is refused and the old one stays in use.
+    @discardableResult
+    public func reloadCertificates() -> Bool {
+        guard let tls else { return false }
+        switch tls.reload() {
+        case .success:
+            Log.info("tls_reloaded", ["certificates": tls.current.serverNames.map { $0.joined(separator: ",") }.joined(separator: " ")])
+            return true
+        case .failure(let error):
+            Log.error("tls_reload_refused", ["error": error.message, "keeping": "previous certificates"])
+            return false
+        }
+    }
+
+    /// Stops accepting, finishes in-flight requests within the configured deadline, then stops the loops.
+    public func shutdown(completion: @escaping @Sendable () -> Void = {}) {
+        Log.info("gateway_stopping", ["deadline_ms": configuration.shutdownTimeoutMs])
+        let servers = [http] + (redirect.map { [$0] } ?? [])
+        let remaining = Atomic<Int>(servers.count)
+        let group = self.group
+        for server in servers {
+            server.shutdown(deadlineMs: UInt64(configuration.shutdownTimeoutMs)) {
+                guard remaining.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+                for loop in group.loops { loop.stop() }
+                completion()
+            }
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT (graceful shutdown; a second signal stops at once). SIGHUP reloads certificates.
+    /// Must be called from the main thread before anything else starts threads, so the signals stay blocked everywhere.
+    public func runUntilSignalled() throws(GatewayStartError) {
+        let signals: SignalWatcher
+        do { signals = try SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP]) } catch {
+            throw GatewayStartError("signals: \(error)")
+        }
+        try start()
+        let loop = group.loops[0]
+        let box = UncheckedSendable(signals)
+        let stopping = Atomic<Bool>(false)
+        loop.execute { [self] in
+            do {
+                try box.value.start(on: loop) { signal in
+                    if signal == SIGHUP {
+                        self.reloadCertificates()
+                    } else if stopping.exchange(true, ordering: .relaxed) {
+                        Log.warning("gateway_stopped_forcibly", ["signal": signal])
+                        exit(1)
+                    } else {
+                        self.shutdown()
+                    }
+                }
+            } catch {
+                Log.error("signal_watch_failed", ["error": "\(error)"])
+            }
+        }
+        group.waitUntilStopped()
+        Log.info("gateway_stopped")
+        _ = signals
+    }
+}
+
+/// The plain-HTTP listener's answer when TLS is on: the same URL over HTTPS.
+enum HTTPSRedirect {
+    static func response(for request: HTTPRequest, httpsPort: Int) -> HTTPResponse {
+        guard let host = hostWithoutPort(request.headers["Host"]), isPlausibleHost(host) else {
+            return .error(400, "a Host header is required to redirect to HTTPS")
+        }
+        let authority = httpsPort == 443 ? host : "\(host):\(httpsPort)"
+        var response = HTTPResponse(status: 308)
+        response.headers.add("Location", "https://\(authority)\(request.head.target.hasPrefix("/") ? request.head.target : "/")")
+        return response
+    }
+
+    static func hostWithoutPort(_ host: String?) -> String? {
+        guard let host, !host.isEmpty else { return nil }
+        if host.hasPrefix("[") { return host.firstIndex(of: "]").map { String(host[...$0]) } }
+        return host.split(separator: ":", maxSplits: 1).first.map(String.init)
+    }
+
+    /// A name or address, nothing that could smuggle a path or a second header into `Location`.
+    static func isPlausibleHost(_ host: String) -> Bool {
+        host.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "[")
+                || byte == UInt8(ascii: "]") || byte == UInt8(ascii: ":")
+        }
+    }
+}
