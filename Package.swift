@@ -2,6 +2,10 @@
 // FitMate Gateway. No package dependencies by design: system C libraries only, through the C shim targets below.
 import PackageDescription
 
+/// Release builds of the hot-path layers skip the runtime exclusivity checks, which cost about 12% of the instructions
+/// of an HTTP request in a callgrind profile; debug builds (and so the tests) keep them.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 
 let package = Package(
     name: "fitmate-gateway",
@@ -19,9 +23,9 @@ let package = Package(
         .target(name: "CSQLite", path: "Sources/CSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
 
         // Layers, bottom up; each depends only on the ones below it.
-        .target(name: "EventLoop", dependencies: ["CLinux", "COpenSSL"], exclude: ["README.md"]),
-        .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"]),
-        .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"]),
+        .target(name: "EventLoop", dependencies: ["CLinux", "COpenSSL"], exclude: ["README.md"], swiftSettings: hotPath),
+        .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"], swiftSettings: hotPath),
+        .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"], swiftSettings: hotPath),
         .target(name: "GatewayProtocol", path: "Protocol"),
         .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "GatewayProtocol", "CSQLite", "CCurl"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway"]),

@@ -23,21 +23,60 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
     /// True when the comma-separated field contains `token` (case-insensitive), as in `Connection: keep-alive, Upgrade`.
     public func containsToken(_ name: String, _ token: String) -> Bool {
-        for value in values(name) {
-            for part in value.split(separator: ",") where
-                part.trimmingCharacters(in: " \t").lowercased() == token.lowercased() { return true }
+        for field in fields where Self.sameName(field.name, name) {
+            if Self.list(field.value, contains: token) { return true }
         }
         return false
+    }
+
+    /// Scans a comma-separated list in place: no split, no allocation (this runs on every request for `Connection`).
+    static func list(_ value: String, contains token: String) -> Bool {
+        var value = value
+        var token = token
+        return value.withUTF8 { bytes in
+            token.withUTF8 { wanted in
+                var start = 0
+                while start <= bytes.count {
+                    var end = start
+                    while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+                    var lo = start, hi = end
+                    while lo < hi && (bytes[lo] == 32 || bytes[lo] == 9) { lo += 1 }
+                    while hi > lo && (bytes[hi - 1] == 32 || bytes[hi - 1] == 9) { hi -= 1 }
+                    if hi - lo == wanted.count {
+                        var same = true
+                        for i in 0..<wanted.count where asciiLower(bytes[lo + i]) != asciiLower(wanted[i]) {
+                            same = false
+                            break
+                        }
+                        if same { return true }
+                    }
+                    start = end + 1
+                }
+                return false
+            }
+        }
     }
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
     /// Replaces every field of that name with one.
     public mutating func set(_ name: String, _ value: String) { remove(name); add(name, value) }
     public mutating func remove(_ name: String) { fields.removeAll { Self.sameName($0.name, name) } }
 
-    @inline(__always) static func sameName(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.lowercased() == b.lowercased()
+    @inline(__always) static func sameName(_ a: String, _ b: String) -> Bool { a.caseInsensitiveASCIIEquals(b) }
+}
+
+extension StringProtocol {
+    /// ASCII case-insensitive equality without allocating (header names and tokens are ASCII; `lowercased()` is not free).
+    func caseInsensitiveASCIIEquals<Other: StringProtocol>(_ other: Other) -> Bool {
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            guard asciiLower(x) == asciiLower(y) else { return false }
+        }
+        return true
     }
 }
+
+@inline(__always) func asciiLower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c | 0x20 : c }
 
 extension Substring {
     func trimmingCharacters(in set: String) -> Substring {
@@ -68,13 +107,14 @@ public struct HTTPRequestHead: Sendable {
 
     /// The path part of the target, without the query.
     public var path: Substring {
-        if let q = target.firstIndex(of: "?") { return target[..<q] }
+        // Searching the UTF-8 view avoids Character (grapheme) indexing, which is slow.
+        if let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) { return target[..<q] }
         return target[...]
     }
     /// The raw query string after `?`, or nil.
     public var query: Substring? {
-        guard let q = target.firstIndex(of: "?") else { return nil }
-        return target[target.index(after: q)...]
+        guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        return target[target.utf8.index(after: q)...]
     }
     /// HTTP/1.1 keeps the connection unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
     public var keepAlive: Bool {
@@ -82,7 +122,7 @@ public struct HTTPRequestHead: Sendable {
         if versionMajor == 1 && versionMinor == 0 { return headers.containsToken("Connection", "keep-alive") }
         return true
     }
-    public var expectsContinue: Bool { headers["Expect"]?.lowercased() == "100-continue" }
+    public var expectsContinue: Bool { headers["Expect"]?.caseInsensitiveASCIIEquals("100-continue") ?? false }
     /// `Connection: Upgrade` with an `Upgrade` field (WebSocket).
     public var isUpgrade: Bool { headers.containsToken("Connection", "upgrade") && headers["Upgrade"] != nil }
 }

@@ -71,12 +71,20 @@ public enum HTTPResponseEncoder {
 
     @inline(__always)
     private static func appendSanitised(_ s: String, to out: inout [UInt8]) {
-        let utf8 = s.utf8
-        if !utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) {
-            out.append(contentsOf: utf8)
-            return
+        var s = s
+        // Native strings are contiguous UTF-8: scan and copy from the buffer instead of iterating the UTF8View.
+        s.withUTF8 { bytes in
+            var clean = true
+            for byte in bytes where byte == 13 || byte == 10 || byte == 0 {
+                clean = false
+                break
+            }
+            if clean {
+                out.append(contentsOf: bytes)
+            } else {
+                for byte in bytes { out.append(byte == 13 || byte == 10 || byte == 0 ? UInt8(ascii: " ") : byte) }
+            }
         }
-        for byte in utf8 { out.append(byte == 13 || byte == 10 || byte == 0 ? UInt8(ascii: " ") : byte) }
     }
 
     /// Small integers are small strings in Swift (no heap allocation), so this is cheap.
@@ -86,20 +94,6 @@ public enum HTTPResponseEncoder {
     }
 }
 
-extension String {
-    /// Header-name comparison without the allocations of `lowercased()`; names are ASCII tokens.
-    @inline(__always)
-    func caseInsensitiveASCIIEquals(_ other: String) -> Bool {
-        let a = utf8, b = other.utf8
-        guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where x != y {
-            guard asciiLower(x) == asciiLower(y) else { return false }
-        }
-        return true
-    }
-}
-
-@inline(__always) private func asciiLower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c | 0x20 : c }
 
 extension HTTPHeaders {
     /// Adds `token` to `Vary` unless it (or `*`) is already listed, merging into an existing field so that several

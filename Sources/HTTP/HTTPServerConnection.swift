@@ -132,8 +132,16 @@ final class HTTPServerConnection: ConnectionDelegate {
 
     private func enqueue(_ response: HTTPResponse, sequence: Int, head: HTTPRequestHead) {
         guard connection.isOpen, !upgraded else { return }
-        ready[sequence] = (response, head)
-        while let (response, head) = ready.removeValue(forKey: nextToWrite) {
+        if sequence == nextToWrite {
+            // The common case (no earlier request still pending) skips the reorder table.
+            nextToWrite += 1
+            inFlight -= 1
+            write(response, for: head)
+            if closeAfterWrites { return }
+        } else {
+            ready[sequence] = (response, head)
+        }
+        while !ready.isEmpty, let (response, head) = ready.removeValue(forKey: nextToWrite) {
             nextToWrite += 1
             inFlight -= 1
             write(response, for: head)
@@ -145,7 +153,7 @@ final class HTTPServerConnection: ConnectionDelegate {
 
     private func write(_ original: HTTPResponse, for head: HTTPRequestHead) {
         var response = original
-        let keepAlive = head.keepAlive && !draining && response.headers["Connection"]?.lowercased() != "close"
+        let keepAlive = head.keepAlive && !draining && !(response.headers["Connection"]?.caseInsensitiveASCIIEquals("close") ?? false)
         if let cors = server.configuration.cors { cors.apply(to: &response, for: head) }
         if isSecure && server.configuration.hstsMaxAgeSeconds > 0 && response.headers["Strict-Transport-Security"] == nil {
             response.headers.add("Strict-Transport-Security", "max-age=\(server.configuration.hstsMaxAgeSeconds); includeSubDomains")
