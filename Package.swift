@@ -24,10 +24,12 @@ let package = Package(
 
         // Layers, bottom up; each depends only on the ones below it.
         .target(name: "EventLoop", dependencies: ["CLinux", "COpenSSL"], exclude: ["README.md"], swiftSettings: hotPath),
-        .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"], swiftSettings: hotPath),
-        .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"], swiftSettings: hotPath),
-        .target(name: "GatewayProtocol", path: "Protocol"),
-        .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "GatewayProtocol", "CSQLite", "CCurl"]),
+        .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"], exclude: ["README.md"], swiftSettings: hotPath),
+        .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"], exclude: ["README.md"],
+                swiftSettings: hotPath),
+        .target(name: "GatewayProtocol", path: "Protocol", exclude: ["README.md"]),
+        .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "GatewayProtocol", "CSQLite", "CCurl"],
+                exclude: ["README.md"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway"]),
 
         // Test-only helpers (blocking clients, certificates made at test time); never shipped.
