@@ -27,7 +27,9 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"], exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"], exclude: ["README.md"],
                 swiftSettings: hotPath),
-        .target(name: "GatewayProtocol", path: "Protocol", exclude: ["README.md"]),
+        .target(name: "EngineIO", dependencies: ["HTTP", "WebSocket", "EventLoop"], swiftSettings: hotPath),
+        .target(name: "GatewayProtocol", path: "Protocol", exclude: ["README.md"], swiftSettings: hotPath),
+        .target(name: "SocketIO", dependencies: ["EngineIO", "GatewayProtocol", "EventLoop"], swiftSettings: hotPath),
         .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "GatewayProtocol", "CSQLite", "CCurl"],
                 exclude: ["README.md"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway"]),
@@ -37,6 +39,9 @@ let package = Package(
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "EventLoop", "TestSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "EventLoop", "TestSupport"]),
+        .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "HTTP", "WebSocket", "EventLoop", "TestSupport"]),
+        .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "EngineIO", "GatewayProtocol", "EventLoop", "TestSupport"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["GatewayProtocol"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "TestSupport"]),
     ]
 )

@@ -1,0 +1,1 @@
+// Placeholder until the Engine.IO layer lands (issue 4).

@@ -1,0 +1,1 @@
+// Placeholder until the Socket.IO layer lands (issue 4).
