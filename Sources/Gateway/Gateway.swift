@@ -161,7 +161,9 @@ enum HTTPSRedirect {
     static func hostWithoutPort(_ host: String?) -> String? {
         guard let host, !host.isEmpty else { return nil }
         if host.hasPrefix("[") { return host.firstIndex(of: "]").map { String(host[...$0]) } }
-        return host.split(separator: ":", maxSplits: 1).first.map(String.init)
+        // Keep empty pieces: by default `split` drops the empty name of ":8080" and would return the port as the host.
+        let name = host.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        return name.isEmpty ? nil : String(name)
     }
 
     /// A name or address, nothing that could smuggle a path or a second header into `Location`.
