@@ -138,6 +138,41 @@ final class GatewayProcessTests: XCTestCase {
                           naming: ["tls", "nope"])
     }
 
+    /// A listening socket on 127.0.0.1 that holds a port for the test (another gateway would do the same).
+    private func occupiedPort() throws -> (holder: BlockingListener, port: Int) {
+        let holder = try BlockingListener()
+        return (holder, holder.port)
+    }
+
+    func testPortInUseIsRefusedNamingPort() throws {
+        let (holder, port) = try occupiedPort()
+        defer { _ = holder }
+        let result = try GatewayProcess.run(arguments: ["--host", "127.0.0.1", "--port", "\(port)"], workingDirectory: directory)
+        XCTAssertNotEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("port") && result.stderr.contains("\(port)"), result.stderr)
+    }
+
+    func testRedirectPortInUseIsRefusedNamingRedirectPort() throws {
+        let pair = try TestCertificates.make(commonName: "a.test", dnsNames: ["a.test"], in: directory)
+        let (holder, redirectPort) = try occupiedPort()
+        defer { _ = holder }
+        let port = try GatewayProcess.freePort()
+        let result = try GatewayProcess.run(arguments: ["--host", "127.0.0.1", "--port", "\(port)",
+                                                        "--redirect-port", "\(redirectPort)"],
+                                            environment: ["GATEWAY_TLS_CERT": pair.certificatePath,
+                                                          "GATEWAY_TLS_KEY": pair.privateKeyPath],
+                                            workingDirectory: directory)
+        XCTAssertNotEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("tls.redirectPort") && result.stderr.contains("\(redirectPort)"),
+                      "the message must name the redirect port, not the main one: \(result.stderr)")
+    }
+
+    func testDataDirThatIsAFileIsRefusedNamingDataDir() throws {
+        let path = directory + "/not-a-dir"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: path))
+        try assertRefused(environment: ["GATEWAY_DATA_DIR": path], naming: ["dataDir", "not a directory"])
+    }
+
     func testEnvironmentOverridesConfigFile() throws {
         let filePort = try GatewayProcess.freePort()
         var envPort = try GatewayProcess.freePort()
@@ -224,6 +259,15 @@ final class GatewayProcessTests: XCTestCase {
         XCTAssertEqual(gateway.logLines(event: "gateway_stopped_forcibly").count, 1, gateway.log)
     }
 
+    func testSIGHUPWithoutTLSIsHarmless() throws {
+        let (gateway, port) = try startGateway()
+        defer { stop(gateway) }
+        gateway.send(signal: SIGHUP)
+        usleep(100_000)
+        XCTAssertTrue(gateway.process.isRunning, gateway.log)
+        XCTAssertEqual(try BlockingSocket(port: port).get("/healthz").status, 200)
+    }
+
     // MARK: - TLS
 
     func testTLSFromEnvironmentServesHTTPSWithHSTSAndRedirectsPlainHTTP() throws {
@@ -282,4 +326,31 @@ final class GatewayProcessTests: XCTestCase {
         XCTAssertEqual(try afterRefusal.get("/healthz").status, 200)
         XCTAssertEqual(try after.get("/healthz").status, 200)
     }
+}
+
+/// Holds a port: a listening socket on 127.0.0.1 that never accepts.
+final class BlockingListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard ok else {
+            close(fd)
+            throw TestError("cannot hold a port: errno \(errno)")
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(fd) }
 }
