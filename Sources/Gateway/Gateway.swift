@@ -66,17 +66,22 @@ public final class Gateway: @unchecked Sendable {
                                        options: ListenerOptions(connectionLimits: connectionLimits, tls: tls), counter: counter)
             listeners.append(main)
             port = main.port
-            if let settings = configuration.tls, settings.redirectPort > 0 {
-                let redirect = HTTPServer(group: group, configuration: Self.httpConfiguration(configuration))
-                let httpsPort = port
-                redirect.fallbackHandler = { context in context.respond(HTTPSRedirect.response(for: context.request, httpsPort: httpsPort)) }
+        } catch {
+            throw GatewayStartError("port: cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        if let settings = configuration.tls, settings.redirectPort > 0 {
+            let redirect = HTTPServer(group: group, configuration: Self.httpConfiguration(configuration))
+            let httpsPort = port
+            redirect.fallbackHandler = { context in context.respond(HTTPSRedirect.response(for: context.request, httpsPort: httpsPort)) }
+            // Its own catch: a busy redirect port must be reported as tls.redirectPort, not as the (fine) main port.
+            do {
                 let listener = try redirect.listen(host: configuration.host, port: settings.redirectPort,
                                                    options: ListenerOptions(connectionLimits: connectionLimits), counter: counter)
                 redirectPort = listener.port
-                self.redirect = redirect
+            } catch {
+                throw GatewayStartError("tls.redirectPort: cannot listen on \(configuration.host):\(settings.redirectPort): \(error)")
             }
-        } catch {
-            throw GatewayStartError("port: cannot listen on \(configuration.host):\(configuration.port): \(error)")
+            self.redirect = redirect
         }
         group.start()
         Log.info("gateway_started", ["host": configuration.host, "port": port, "tls": tls != nil, "loops": group.loops.count,
@@ -161,7 +166,9 @@ enum HTTPSRedirect {
     static func hostWithoutPort(_ host: String?) -> String? {
         guard let host, !host.isEmpty else { return nil }
         if host.hasPrefix("[") { return host.firstIndex(of: "]").map { String(host[...$0]) } }
-        return host.split(separator: ":", maxSplits: 1).first.map(String.init)
+        // Keep empty pieces: by default `split` drops the empty name of ":8080" and would return the port as the host.
+        let name = host.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        return name.isEmpty ? nil : String(name)
     }
 
     /// A name or address, nothing that could smuggle a path or a second header into `Location`.
