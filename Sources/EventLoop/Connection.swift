@@ -324,11 +324,9 @@ public final class Connection: IOHandler {
 
     /// Half-closes our side and drains the peer for a moment before releasing the socket (see `ConnectionLimits.lingerMs`).
     private func beginLinger() {
-        guard tls == nil else {
-            tls?.shutdown()
-            closeNow(closeReason)
-            return
-        }
+        // TLS too: after close_notify the peer may still be sending (a body we refused); draining the raw bytes keeps the
+        // kernel from answering them with a reset that would destroy our last response.
+        tls?.shutdown()
         state = .lingering
         Glibc.shutdown(fd, Int32(SHUT_WR))
         updateInterest()
