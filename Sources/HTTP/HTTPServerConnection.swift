@@ -158,6 +158,7 @@ final class HTTPServerConnection: ConnectionDelegate {
         HTTPResponseEncoder.encode(response, keepAlive: keepAlive, isHeadRequest: head.method == "HEAD",
                                    http10: head.versionMinor == 0, date: resources.dateCache.current(), into: &out)
         connection.write(out)
+        resources.notePeak(bufferedBytes: connection.bufferedBytes)
         if !keepAlive {
             closeAfterWrites = true
             disarm()
