@@ -17,8 +17,11 @@ public struct IOInterest: OptionSet, Sendable {
 
     var epollEvents: UInt32 {
         // EPOLLEXCLUSIVE admits only IN/OUT (the kernel refuses RDHUP beside it); listeners need nothing else.
-        var events: UInt32 = contains(.exclusive) ? CLINUX_EPOLLEXCLUSIVE : CLINUX_EPOLLRDHUP
-        if contains(.readable) { events |= CLINUX_EPOLLIN }
+        var events: UInt32 = contains(.exclusive) ? CLINUX_EPOLLEXCLUSIVE : 0
+        // RDHUP only together with IN: it is level-triggered, so a connection whose reading is paused (backpressure,
+        // pipeline limit, closing after flush) would otherwise be woken again and again by a peer that half-closed,
+        // spinning its loop until it resumes. HUP and ERR are always reported, so a reset is still noticed.
+        if contains(.readable) { events |= CLINUX_EPOLLIN | (contains(.exclusive) ? 0 : CLINUX_EPOLLRDHUP) }
         if contains(.writable) { events |= CLINUX_EPOLLOUT }
         return events
     }

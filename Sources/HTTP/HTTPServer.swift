@@ -58,6 +58,11 @@ public final class HTTPServer: @unchecked Sendable {
     /// Open HTTP connections on all loops (connections handed to an upgrade are no longer counted).
     public var openConnectionCount: Int { perLoop.reduce(0) { $0 + $1.connectionCount.load(ordering: .relaxed) } }
 
+    /// The largest write buffer any one connection of this server has held, in bytes, sampled each time a response
+    /// is queued (the only moment a buffer grows). For tests and diagnostics of backpressure: it must stay within
+    /// `ConnectionLimits.maxBufferedBytes` even for clients that never read.
+    public var peakBufferedBytes: Int { perLoop.map { $0.peakBufferedBytes.load(ordering: .relaxed) }.max() ?? 0 }
+
     /// Stops accepting, lets in-flight requests finish (their responses carry `Connection: close`), closes idle
     /// connections at once and forces the rest closed at the deadline. `completion` runs once every connection is gone.
     public func shutdown(deadlineMs: UInt64, completion: @escaping @Sendable () -> Void) {
@@ -82,6 +87,8 @@ final class HTTPLoopResources: @unchecked Sendable {
     let compressor: ResponseCompressor
     var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
     let connectionCount = Atomic<Int>(0)
+    /// See `HTTPServer.peakBufferedBytes`. Written on this loop only; read from anywhere.
+    let peakBufferedBytes = Atomic<Int>(0)
     var draining = false
     var onDrained: (@Sendable () -> Void)?
 
@@ -109,6 +116,10 @@ final class HTTPLoopResources: @unchecked Sendable {
             self.onDrained = nil
             callback()
         }
+    }
+
+    func notePeak(bufferedBytes: Int) {
+        if bufferedBytes > peakBufferedBytes.load(ordering: .relaxed) { peakBufferedBytes.store(bufferedBytes, ordering: .relaxed) }
     }
 
     func forceCloseAll() {

@@ -12,9 +12,17 @@ final class HTTPServerConnection: ConnectionDelegate {
     /// Responses wait here until every earlier request has been answered.
     private var nextSequence = 0
     private var nextToWrite = 0
-    private var ready: [Int: (HTTPResponse, HTTPRequestHead)] = [:]
+    /// A nil head marks a parse-error response (written as is, then the connection closes).
+    private var ready: [Int: (HTTPResponse, HTTPRequestHead?)] = [:]
     private var inFlight = 0
     private var closeAfterWrites = false
+    /// False once no further request may be read: after a request that ends the connection (`Connection: close`,
+    /// HTTP/1.0 without keep-alive; RFC 9112 §9.6 forbids processing what was pipelined behind it) or a parse error.
+    /// Responses to earlier requests still go out, in order; bytes that arrive meanwhile are discarded.
+    private var acceptingRequests = true
+    /// The sequence number of a request whose `100 Continue` waits for the responses to earlier pipelined requests:
+    /// sent at once, it would overtake them and be taken for the answer to the first.
+    private var continuePendingFor: Int?
     private var draining = false
     private var upgraded = false
 
@@ -38,7 +46,7 @@ final class HTTPServerConnection: ConnectionDelegate {
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
-        guard !closeAfterWrites else { return }
+        guard !closeAfterWrites && acceptingRequests else { return }
         let wasIdle = !parser.hasPartialRequest
         parser.append(bytes)
         if wasIdle && parser.hasPartialRequest && timerPurpose != .header {
@@ -61,7 +69,13 @@ final class HTTPServerConnection: ConnectionDelegate {
     // MARK: Requests
 
     private func processEvents() {
-        while !closeAfterWrites && !upgraded && inFlight < server.configuration.maxPipelinedRequests && connection.isOpen {
+        var needsMoreBytes = false
+        // `connection.isWritable`: while the client is not reading our responses, stop taking its already-buffered
+        // pipelined requests too (the connection itself stops reading from the socket); otherwise each one would
+        // queue another response until the buffer limit closes the connection. Resumed by
+        // `connectionWritabilityDidChange`.
+        while acceptingRequests && !closeAfterWrites && !upgraded && inFlight < server.configuration.maxPipelinedRequests
+                && connection.isOpen && connection.isWritable {
             let event: HTTPParserEvent?
             do {
                 event = try parser.nextEvent()
@@ -69,21 +83,36 @@ final class HTTPServerConnection: ConnectionDelegate {
                 fail(status: error.status, message: error.reason)
                 return
             }
-            guard let event else { break }
+            guard let event else { needsMoreBytes = true; break }
             switch event {
             case .head(let head):
                 arm(.body, server.configuration.idleTimeoutMs)
-                if head.expectsContinue && !head.isUpgrade { connection.write(HTTPResponseEncoder.continueBytes) }
+                if head.expectsContinue && !head.isUpgrade {
+                    if inFlight == 0 { writeContinue() } else { continuePendingFor = nextSequence }
+                }
             case .request(let request):
                 disarm()
+                if !request.head.keepAlive { acceptingRequests = false }
                 handle(request)
             }
         }
         if inFlight >= server.configuration.maxPipelinedRequests { connection.pauseReading() }
-        if inFlight == 0 && !parser.hasPartialRequest && !closeAfterWrites && !upgraded && connection.isOpen {
+        guard acceptingRequests && !closeAfterWrites && !upgraded && connection.isOpen else { return }
+        if inFlight == 0 && !parser.hasPartialRequest {
             if draining { connection.close(); return }
             arm(.idle, server.configuration.idleTimeoutMs)
+        } else if needsMoreBytes && parser.hasPartialRequest && timerPurpose == .none {
+            // The start of a request that arrived behind a complete one (pipelined): the `.request` of the one before
+            // disarmed the timer, and nothing else would re-arm it, so a client stopping half-way through would hold
+            // the connection forever.
+            arm(parser.isReadingBody ? .body : .header,
+                parser.isReadingBody ? server.configuration.idleTimeoutMs : server.configuration.headerTimeoutMs)
         }
+    }
+
+    private func writeContinue() {
+        connection.write(HTTPResponseEncoder.continueBytes)
+        resources.notePeak(bufferedBytes: connection.bufferedBytes)
     }
 
     private func handle(_ request: HTTPRequest) {
@@ -130,7 +159,7 @@ final class HTTPServerConnection: ConnectionDelegate {
         enqueue(response, sequence: context.sequence, head: context.request.head)
     }
 
-    private func enqueue(_ response: HTTPResponse, sequence: Int, head: HTTPRequestHead) {
+    private func enqueue(_ response: HTTPResponse, sequence: Int, head: HTTPRequestHead?) {
         guard connection.isOpen, !upgraded else { return }
         if sequence == nextToWrite {
             // The common case (no earlier request still pending) skips the reorder table.
@@ -144,8 +173,12 @@ final class HTTPServerConnection: ConnectionDelegate {
         while !ready.isEmpty, let (response, head) = ready.removeValue(forKey: nextToWrite) {
             nextToWrite += 1
             inFlight -= 1
-            write(response, for: head)
+            if let head { write(response, for: head) } else { writeError(response) }
             if closeAfterWrites { return }
+            if continuePendingFor == nextToWrite {
+                continuePendingFor = nil
+                writeContinue()
+            }
         }
         connection.resumeReading()
         processEvents()
@@ -166,6 +199,7 @@ final class HTTPServerConnection: ConnectionDelegate {
         HTTPResponseEncoder.encode(response, keepAlive: keepAlive, isHeadRequest: head.method == "HEAD",
                                    http10: head.versionMinor == 0, date: resources.dateCache.current(), into: &out)
         connection.write(out)
+        resources.notePeak(bufferedBytes: connection.bufferedBytes)
         if !keepAlive {
             closeAfterWrites = true
             disarm()
@@ -173,15 +207,27 @@ final class HTTPServerConnection: ConnectionDelegate {
         }
     }
 
-    /// A request the parser refused: answer with its status and close, as the request boundary is lost.
+    /// A request the parser refused (or that timed out): answer with its status and close, as the request boundary is
+    /// lost. The answer takes the next place in the response order rather than being written at once: requests
+    /// pipelined before it may still be in their handlers, and their responses must come first.
     private func fail(status: Int, message: String) {
-        closeAfterWrites = true
+        acceptingRequests = false
         disarm()
         var response = HTTPResponse.error(status, message)
         response.headers.set("Connection", "close")
+        let sequence = nextSequence
+        nextSequence += 1
+        inFlight += 1
+        enqueue(response, sequence: sequence, head: nil)
+    }
+
+    private func writeError(_ response: HTTPResponse) {
+        closeAfterWrites = true
+        disarm()
         var out: [UInt8] = []
         HTTPResponseEncoder.encode(response, keepAlive: false, date: resources.dateCache.current(), into: &out)
         connection.write(out)
+        resources.notePeak(bufferedBytes: connection.bufferedBytes)
         connection.close()
     }
 
