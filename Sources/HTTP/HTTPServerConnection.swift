@@ -163,25 +163,28 @@ final class HTTPServerConnection: ConnectionDelegate {
         guard connection.isOpen, !upgraded else { return }
         if sequence == nextToWrite {
             // The common case (no earlier request still pending) skips the reorder table.
-            nextToWrite += 1
-            inFlight -= 1
-            write(response, for: head)
-            if closeAfterWrites { return }
+            if !writeNext(response, head) { return }
         } else {
             ready[sequence] = (response, head)
         }
         while !ready.isEmpty, let (response, head) = ready.removeValue(forKey: nextToWrite) {
-            nextToWrite += 1
-            inFlight -= 1
-            if let head { write(response, for: head) } else { writeError(response) }
-            if closeAfterWrites { return }
-            if continuePendingFor == nextToWrite {
-                continuePendingFor = nil
-                writeContinue()
-            }
+            if !writeNext(response, head) { return }
         }
         connection.resumeReading()
         processEvents()
+    }
+
+    /// Writes the response that is next in order; false when the connection is now closing.
+    private func writeNext(_ response: HTTPResponse, _ head: HTTPRequestHead?) -> Bool {
+        nextToWrite += 1
+        inFlight -= 1
+        if let head { write(response, for: head) } else { writeError(response) }
+        if closeAfterWrites { return false }
+        if continuePendingFor == nextToWrite {
+            continuePendingFor = nil
+            writeContinue()
+        }
+        return true
     }
 
     private func write(_ original: HTTPResponse, for head: HTTPRequestHead) {
