@@ -11,10 +11,14 @@ public protocol ConnectionDelegate: AnyObject {
     func connectionWritabilityDidChange(_ connection: Connection)
     /// The connection is closed and its descriptor released. Called exactly once.
     func connectionDidClose(_ connection: Connection, reason: ConnectionCloseReason)
+    /// The peer finished sending (TCP half-close). Return true to keep the connection for the answers still owed — the
+    /// delegate then closes it itself; false (the default) closes it once queued bytes are sent.
+    func connectionPeerDidHalfClose(_ connection: Connection) -> Bool
 }
 
 extension ConnectionDelegate {
     public func connectionWritabilityDidChange(_ connection: Connection) {}
+    public func connectionPeerDidHalfClose(_ connection: Connection) -> Bool { false }
 }
 
 public enum ConnectionCloseReason: Sendable, Equatable, CustomStringConvertible {
@@ -86,6 +90,8 @@ public final class Connection: IOHandler {
 
     public private(set) var isWritable = true
     var readPausedByUser = false
+    /// The peer half-closed and the delegate still owes it answers: nothing more to read.
+    var peerInputClosed = false
     var closeReason: ConnectionCloseReason = .closedLocally
     var timer: LoopTimer?
     var onConnect: ((Result<Void, SystemError>) -> Void)?
@@ -169,7 +175,7 @@ public final class Connection: IOHandler {
         }
     }
 
-    var readPaused: Bool { readPausedByUser || !isWritable || state == .closingAfterFlush }
+    var readPaused: Bool { readPausedByUser || peerInputClosed || !isWritable || state == .closingAfterFlush }
 
     private func readAvailable() {
         if tls != nil { readTLS(); return }
@@ -194,6 +200,11 @@ public final class Connection: IOHandler {
     /// The peer will send nothing more. Whatever is queued still goes out (a client may half-close after its request).
     func peerClosedInput() {
         closeReason = .peerClosed
+        if !peerInputClosed, delegate?.connectionPeerDidHalfClose(self) == true {
+            peerInputClosed = true
+            updateInterest()
+            return
+        }
         if bufferedBytes > 0 { state = .closingAfterFlush; updateInterest() } else { closeNow(.peerClosed) }
     }
 

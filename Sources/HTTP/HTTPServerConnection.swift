@@ -25,6 +25,7 @@ final class HTTPServerConnection: ConnectionDelegate {
     private var continuePendingFor: Int?
     private var draining = false
     private var upgraded = false
+    private var peerHalfClosed = false
 
     private enum TimerPurpose { case none, header, idle, body }
     private var timerPurpose = TimerPurpose.none
@@ -59,6 +60,13 @@ final class HTTPServerConnection: ConnectionDelegate {
 
     func connectionWritabilityDidChange(_ connection: Connection) {
         if connection.isWritable { processEvents() }
+    }
+
+    /// A client may half-close right after its request (`shutdown(SHUT_WR)`); it still wants the answer.
+    func connectionPeerDidHalfClose(_ connection: Connection) -> Bool {
+        guard inFlight > 0 else { return false }
+        peerHalfClosed = true
+        return true
     }
 
     func connectionDidClose(_ connection: Connection, reason: ConnectionCloseReason) {
@@ -180,6 +188,12 @@ final class HTTPServerConnection: ConnectionDelegate {
         inFlight -= 1
         if let head { write(response, for: head) } else { writeError(response) }
         if closeAfterWrites { return false }
+        if peerHalfClosed && inFlight == 0 {
+            closeAfterWrites = true
+            disarm()
+            connection.close()
+            return false
+        }
         if continuePendingFor == nextToWrite {
             continuePendingFor = nil
             writeContinue()

@@ -20,6 +20,17 @@ final class HTTPServerConnectionTests: XCTestCase {
         XCTAssertEqual(server.server.openConnectionCount, 1, "all three went over the same connection")
     }
 
+    func testClientThatHalfClosesAfterItsRequestStillGetsTheAnswer() throws {
+        let server = try TestHTTPServer()
+        defer { server.stop() }
+        let client = try HTTPTestClient(port: server.port)
+        try client.send(get("/delay/200"))
+        client.shutdownWrite()
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 200)
+        XCTAssertTrue(client.closesWithoutMoreData(), "the server closes once the owed answer is sent")
+    }
+
     func testHTTP10WithoutKeepAliveIsClosedAfterTheResponse() throws {
         let server = try TestHTTPServer()
         defer { server.stop() }
