@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"]),
         .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"]),
         .target(name: "GatewayProtocol", path: "Protocol"),
-        .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "GatewayProtocol", "CSQLite", "CCurl"]),
+        .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "WebSocket", "GatewayProtocol", "CSQLite", "CCurl"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway"]),
 
         // Test-only helpers (blocking clients, certificates made at test time); never shipped.
