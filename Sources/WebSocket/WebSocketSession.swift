@@ -67,6 +67,8 @@ public final class WebSocketSession: ConnectionDelegate {
     private var queueHeadOffset = 0
     public private(set) var queuedBytes = 0
     private var readingPausedByQueue = false
+    /// TCP is to be closed once the queue is written (closing the connection drops what it has not been given yet).
+    private var closeTCPWhenQueueDrains = false
     private let maxQueuedBytes: Int
     private static let pumpChunkBytes = 256 * 1024
 
@@ -183,10 +185,18 @@ public final class WebSocketSession: ConnectionDelegate {
                 queueHeadOffset += n
             }
         }
-        if queue.isEmpty && readingPausedByQueue && !isClosed {
+        guard queue.isEmpty, !isClosed else { return }
+        if closeTCPWhenQueueDrains {
+            connection.close()
+        } else if readingPausedByQueue {
             readingPausedByQueue = false
             connection.resumeReading()
         }
+    }
+
+    /// Closes TCP after everything sent so far (the connection flushes its own buffer first).
+    private func closeTCPAfterOutput() {
+        if queue.isEmpty { connection.close() } else { closeTCPWhenQueueDrains = true }
     }
 
     private func reportWritability() {
@@ -212,7 +222,7 @@ public final class WebSocketSession: ConnectionDelegate {
                                                reason: peerClose?.reason ?? "", wasClean: true)
             }
             if role == .server {
-                connection.close()
+                closeTCPAfterOutput()
             } else {
                 // §7.1.1: the server closes TCP first; give it a moment.
                 armCloseTimer()
@@ -221,7 +231,7 @@ public final class WebSocketSession: ConnectionDelegate {
             if closeInfo == nil {
                 closeInfo = WebSocketCloseInfo(code: code, reason: Self.failureReason(code), wasClean: false)
             }
-            connection.close()
+            closeTCPAfterOutput()
         }
     }
 
@@ -261,7 +271,11 @@ public final class WebSocketSession: ConnectionDelegate {
     private func armCloseTimer() {
         let timer = closeTimer ?? LoopTimer { [weak self] in
             guard let self, !self.isClosed else { return }
-            self.connection.closeNow()
+            if self.role == .client && self.engine.state == .closed && self.queue.isEmpty {
+                self.connection.close()  // handshake done, the server just did not close TCP: a clean end
+            } else {
+                self.connection.closeNow()
+            }
         }
         closeTimer = timer
         loop.schedule(timer, afterMs: options.closeTimeoutMs)

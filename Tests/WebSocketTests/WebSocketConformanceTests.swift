@@ -402,5 +402,10 @@ final class WebSocketConformanceTests: XCTestCase {
         XCTAssertEqual(echoed.payload, message)
         try ws.send(frame(0x9, Array("after".utf8)))
         XCTAssertEqual(try ws.readFrame()?.payload, Array("after".utf8), "reading resumes once the queue drained")
+        // A Close right behind a large message: the echo, then the Close reply, then TCP closes.
+        try ws.send(frame(0x2, message) + closeFrame(4002, masked: true))
+        XCTAssertEqual(try ws.readFrame()?.payload, message)
+        XCTAssertEqual(try ws.readCloseCode(), 4002)
+        XCTAssertTrue(ws.seesEOF())
     }
 }
