@@ -1,7 +1,11 @@
 /// A timer armed on one loop. The object is the handle: re-arming it (`EventLoop.schedule(_:at:)`) moves it in the heap
 /// without allocating, which is what per-connection heartbeats and timeouts do all the time.
 public final class LoopTimer {
+    /// When the timer fires.
     public internal(set) var deadlineMs: UInt64 = 0
+    /// The heap's key: never later than `deadlineMs`. Pushing a deadline later (what an idle timeout does on every
+    /// request) only changes `deadlineMs`; the heap re-files the timer when the old key comes due.
+    var heapKeyMs: UInt64 = 0
     /// Position in the heap, or -1 when not armed.
     var heapIndex = -1
     /// Breaks ties between equal deadlines so timers fire in arming order.
@@ -19,10 +23,13 @@ struct TimerHeap {
     private var nextSequence: UInt64 = 0
 
     var count: Int { items.count }
-    var earliestDeadline: UInt64? { items.first?.deadlineMs }
+    /// A lower bound of the next deadline (exact unless the first timer was pushed later since it was filed).
+    var earliestDeadline: UInt64? { items.first?.heapKeyMs }
 
     mutating func insertOrUpdate(_ timer: LoopTimer, deadline: UInt64) {
         timer.deadlineMs = deadline
+        if timer.heapIndex >= 0 && deadline >= timer.heapKeyMs { return }
+        timer.heapKeyMs = deadline
         timer.sequence = nextSequence
         nextSequence &+= 1
         if timer.heapIndex >= 0 {
@@ -49,14 +56,22 @@ struct TimerHeap {
 
     /// Removes and returns the earliest timer if it is due.
     mutating func popDue(now: UInt64) -> LoopTimer? {
-        guard let first = items.first, first.deadlineMs <= now else { return nil }
-        remove(first)
-        return first
+        while let first = items.first, first.heapKeyMs <= now {
+            if first.deadlineMs > now {
+                // Pushed later since it was filed: re-file at its real deadline, keeping its arming order.
+                first.heapKeyMs = first.deadlineMs
+                siftDown(0)
+                continue
+            }
+            remove(first)
+            return first
+        }
+        return nil
     }
 
     @inline(__always) private func less(_ a: Int, _ b: Int) -> Bool {
         let x = items[a], y = items[b]
-        return x.deadlineMs < y.deadlineMs || (x.deadlineMs == y.deadlineMs && x.sequence < y.sequence)
+        return x.heapKeyMs < y.heapKeyMs || (x.heapKeyMs == y.heapKeyMs && x.sequence < y.sequence)
     }
 
     private mutating func swapAt(_ a: Int, _ b: Int) {

@@ -87,10 +87,22 @@ public enum HTTPResponseEncoder {
         }
     }
 
-    /// Small integers are small strings in Swift (no heap allocation), so this is cheap.
+    /// Digits written straight into the output: `String(value)` costs a formatting call per response.
     @inline(__always)
     private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
+        if value < 0 { out.append(UInt8(ascii: "-")); appendDecimal(-value, to: &out); return }
+        if value < 10 { out.append(UInt8(ascii: "0") &+ UInt8(value)); return }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var v = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while v > 0 {
+                buffer[23 - count] = UInt8(ascii: "0") &+ UInt8(v % 10)
+                v /= 10
+                count += 1
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
     }
 }
 

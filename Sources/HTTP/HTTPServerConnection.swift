@@ -3,7 +3,8 @@ import EventLoop
 /// The HTTP side of one connection: parses requests, routes them, and writes responses strictly in request order
 /// (pipelining), with the timeouts and limits of `HTTPServerConfiguration`.
 final class HTTPServerConnection: ConnectionDelegate {
-    unowned let server: HTTPServer
+    /// Strong: the server outlives its connections, and an unowned reference costs a runtime check on every use.
+    let server: HTTPServer
     let connection: Connection
     let isSecure: Bool
     private var parser: HTTPRequestParser
@@ -136,7 +137,7 @@ final class HTTPServerConnection: ConnectionDelegate {
             upgraded = false
             resources.add(self)
         }
-        if let cors = server.configuration.cors, request.method == "OPTIONS",
+        if request.method == "OPTIONS", let cors = server.configuration.cors,
            let preflight = cors.preflightResponse(for: request.head) {
             enqueue(preflight, sequence: sequence, head: request.head)
             return
@@ -204,7 +205,7 @@ final class HTTPServerConnection: ConnectionDelegate {
     private func write(_ original: HTTPResponse, for head: HTTPRequestHead) {
         var response = original
         let keepAlive = head.keepAlive && !draining && !(response.headers["Connection"]?.caseInsensitiveASCIIEquals("close") ?? false)
-        if let cors = server.configuration.cors { cors.apply(to: &response, for: head) }
+        server.configuration.cors?.apply(to: &response, for: head)
         if isSecure && server.configuration.hstsMaxAgeSeconds > 0 && response.headers["Strict-Transport-Security"] == nil {
             response.headers.add("Strict-Transport-Security", "max-age=\(server.configuration.hstsMaxAgeSeconds); includeSubDomains")
         }
