@@ -75,6 +75,42 @@ final class GatewayProcessTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: dataDir + "/gateway.sqlite3"))
     }
 
+    /// Out of file descriptors, a pending connection keeps the listening socket readable; the loop must step back from
+    /// accepting instead of polling it again at 100% CPU, and recover once descriptors are free.
+    func testRunningOutOfFileDescriptorsDoesNotSpinAndRecovers() throws {
+        let (gateway, port) = try startGateway(["--loops", "1"])
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(gateway.pid)/fd").count
+        let limiter = Process()
+        limiter.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        limiter.arguments = ["--pid", "\(gateway.pid)", "--nofile=\(open + 2):\(open + 2)"]
+        try limiter.run()
+        limiter.waitUntilExit()
+        XCTAssertEqual(limiter.terminationStatus, 0, "prlimit failed")
+
+        var clients: [BlockingSocket] = []
+        for _ in 0..<8 { clients.append(try BlockingSocket(port: port)) }
+        XCTAssertTrue(gateway.waitForLog(event: "accept_paused", timeoutSeconds: 5), "log:\n\(gateway.log)")
+        let before = try cpuMilliseconds(of: gateway.pid)
+        usleep(1_000_000)
+        let spent = try cpuMilliseconds(of: gateway.pid) - before
+        XCTAssertLessThan(spent, 300, "the loop spun while out of descriptors: \(spent) ms of CPU in 1 s")
+
+        clients.removeAll()
+        XCTAssertTrue(waitUntil(timeoutSeconds: 5) {
+            guard let socket = try? BlockingSocket(port: port, receiveTimeoutMs: 1000),
+                  let response = try? socket.get("/healthz") else { return false }
+            return response.status == 200
+        }, "the gateway serves again once descriptors are free")
+        stop(gateway)
+    }
+
+    private func cpuMilliseconds(of pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        let ticks = Double(fields[11])! + Double(fields[12])!   // utime, stime (fields 14 and 15 of the whole line)
+        return ticks * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     func testHelpExitsZeroAndListsEveryOptionWithItsEnvironmentVariableAndDefault() throws {
         let result = try GatewayProcess.run(arguments: ["--help"], workingDirectory: directory)
         XCTAssertEqual(result.status, 0, result.stderr)
