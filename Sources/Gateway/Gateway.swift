@@ -2,6 +2,7 @@ import EventLoop
 import Foundation
 import HTTP
 import Synchronization
+import WebSocket
 
 /// The running gateway: loops, listeners, TLS, the HTTP server and its routes. `main` builds one from the configuration
 /// and calls `runUntilSignalled()`; tests build one on port 0 and call `start()` / `shutdown`.
@@ -11,6 +12,8 @@ public final class Gateway: @unchecked Sendable {
     public let http: HTTPServer
     let tls: TLSReloadableContext?
     let storage: StorageProbe
+    /// The WebSocket echo endpoint (Autobahn), when `websocket.echoPath` is set.
+    let webSocketEcho: WebSocketServer?
     private var redirect: HTTPServer?
     private var listeners: [Listener] = []
     private let counter: ConnectionCounter
@@ -34,6 +37,7 @@ public final class Gateway: @unchecked Sendable {
         counter = ConnectionCounter(limit: configuration.maxConnections)
         http = HTTPServer(group: group, configuration: Self.httpConfiguration(configuration))
         HealthRoutes.register(on: http, group: group, storage: storage)
+        webSocketEcho = WebSocketEcho.install(on: http, group: group, settings: configuration.websocket)
     }
 
     static func httpConfiguration(_ configuration: GatewayConfiguration) -> HTTPServerConfiguration {

@@ -149,7 +149,7 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
             "GATEWAY_LOG_LEVEL": "error", "GATEWAY_MAX_CONNECTIONS": "7", "GATEWAY_SHUTDOWN_TIMEOUT_MS": "0",
             "GATEWAY_TLS_CERT": "c.pem", "GATEWAY_TLS_KEY": "k.pem", "GATEWAY_TLS_HANDSHAKE_TIMEOUT_MS": "1",
             "GATEWAY_HTTP_REDIRECT_PORT": "80", "GATEWAY_HSTS_MAX_AGE": "60", "GATEWAY_MAX_BODY_BYTES": "3",
-            "GATEWAY_CORS_ORIGINS": "*",
+            "GATEWAY_CORS_ORIGINS": "*", "GATEWAY_WS_ECHO_PATH": "/ws-echo",
         ]
         XCTAssertEqual(Set(env.keys), Set(GatewayOptions.all.compactMap(\.env)), "the test covers every env var")
         let c = try load(env: env)
@@ -164,6 +164,7 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
                                     redirectPort: 80, hstsMaxAgeSeconds: 60))
         XCTAssertEqual(c.http.maxBodyBytes, 3)
         XCTAssertEqual(c.http.corsOrigins, ["*"])
+        XCTAssertEqual(c.websocket.echoPath, "/ws-echo")
     }
 
     func testFlagsOverrideEnvironmentAndFile() throws {

@@ -56,6 +56,19 @@ public struct GatewayConfiguration: Sendable, Equatable {
         public var maxWriteBufferBytes: Int
     }
 
+    public struct WebSocketSettings: Sendable, Equatable {
+        /// Path of the plain WebSocket echo endpoint (for the Autobahn fuzzing client); nil = not served.
+        public var echoPath: String?
+        /// Largest message accepted by WebSocket endpoints in general (the echo endpoint has its own limit).
+        public var maxMessageBytes: Int
+        /// Largest message the echo endpoint accepts (Autobahn's 9.x cases send up to 16 MiB).
+        public var echoMaxMessageBytes: Int
+        /// Negotiate permessage-deflate when the client offers it.
+        public var compression: Bool
+        /// After sending Close, TCP is closed if the peer has not answered within this time.
+        public var closeTimeoutMs: Int
+    }
+
     /// A handler module's section, `modules.<name>`, kept raw because its schema belongs to the module.
     public struct ModuleSettings: Sendable, Equatable {
         /// `enabled` from the section; listing a module without it means it is wanted, hence `true`.
@@ -81,6 +94,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var tls: TLSSettings?
     public var http: HTTPSettings
     public var connection: ConnectionSettings
+    public var websocket: WebSocketSettings
     public var modules: [String: ModuleSettings]
 
     /// The defaults from the option table.
@@ -96,6 +110,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
                             headerTimeoutMs: 0, idleTimeoutMs: 0, compressionThresholdBytes: 0,
                             corsOrigins: [], corsCredentials: false)
         connection = ConnectionSettings(writeHighWatermarkBytes: 0, writeLowWatermarkBytes: 0, maxWriteBufferBytes: 0)
+        websocket = WebSocketSettings(echoPath: nil, maxMessageBytes: 0, echoMaxMessageBytes: 0, compression: false,
+                                      closeTimeoutMs: 0)
         modules = [:]
     }
 

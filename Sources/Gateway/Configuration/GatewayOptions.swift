@@ -106,6 +106,26 @@ enum GatewayOptions {
                    help: "A connection with more buffered outgoing bytes is closed; at least the high watermark.") {
             $0.configuration.connection.maxWriteBufferBytes = $1.int
         },
+
+        OptionSpec("websocket.echoPath", env: "GATEWAY_WS_ECHO_PATH", kind: .string, default: nil,
+                   help: "Serve a WebSocket echo endpoint (for the Autobahn test suite) at this path, e.g. /ws-echo; unset = off.",
+                   validate: validateEchoPath) { $0.configuration.websocket.echoPath = $1.string },
+        OptionSpec("websocket.maxMessageBytes", kind: .int(1...Int.max), default: .int(1_000_000),
+                   help: "Largest WebSocket message accepted; larger closes the connection with 1009.") {
+            $0.configuration.websocket.maxMessageBytes = $1.int
+        },
+        OptionSpec("websocket.echoMaxMessageBytes", kind: .int(1...Int.max), default: .int(16_777_216),
+                   help: "Largest message the echo endpoint accepts.") {
+            $0.configuration.websocket.echoMaxMessageBytes = $1.int
+        },
+        OptionSpec("websocket.compression", kind: .bool, default: .bool(true),
+                   help: "Negotiate permessage-deflate with clients that offer it.") {
+            $0.configuration.websocket.compression = $1.bool
+        },
+        OptionSpec("websocket.closeTimeoutMs", kind: .durationMs(1...maxDurationMs), default: .int(5_000),
+                   help: "After a WebSocket Close is sent, TCP is closed if the peer has not answered within this time.") {
+            $0.configuration.websocket.closeTimeoutMs = $1.int
+        },
     ]
 
     static let byKey: [String: OptionSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
@@ -118,6 +138,14 @@ enum GatewayOptions {
         let parts = spec.key.split(separator: ".")
         return (1..<max(parts.count, 1)).map { parts.prefix($0).joined(separator: ".") }
     })
+
+    private static let validateEchoPath: @Sendable (OptionValue) -> ParseFailure? = { value in
+        let path = value.string
+        guard path.hasPrefix("/"), !path.contains("?"), !path.contains(" ") else {
+            return ParseFailure(message: "must be an absolute path without query, like /ws-echo, got \(path.debugDescription)")
+        }
+        return nil
+    }
 
     /// A browser sends `Origin` as exactly scheme://host[:port], so anything else (a path, a trailing slash) can never
     /// match and would silently break CORS.

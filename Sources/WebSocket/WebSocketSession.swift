@@ -1,0 +1,317 @@
+import EventLoop
+import HTTP
+
+/// How a WebSocket ended, as reported once by `WebSocketSession.onClose`.
+public struct WebSocketCloseInfo: Sendable, Equatable, CustomStringConvertible {
+    /// The code of the closing handshake: the peer's (or ours, when we failed the connection); 1005 when a Close carried
+    /// no code; 1006 when the TCP connection ended without a closing handshake.
+    public var code: UInt16
+    public var reason: String
+    /// True when Close frames were exchanged (or received) before TCP closed.
+    public var wasClean: Bool
+
+    public init(code: UInt16, reason: String, wasClean: Bool) {
+        self.code = code
+        self.reason = reason
+        self.wasClean = wasClean
+    }
+
+    public var description: String { "\(code)\(reason.isEmpty ? "" : " \(reason)")\(wasClean ? "" : " (not clean)")" }
+}
+
+/// Per-session behaviour that is not part of the RFC state machine.
+public struct WebSocketSessionOptions: Sendable {
+    /// After our Close is sent (or the peer's answered, client side), TCP is closed if the peer has not done so by then.
+    public var closeTimeoutMs: UInt64
+    /// Frames that do not fit in the connection's write buffer (`ConnectionLimits.maxBufferedBytes`) wait in the
+    /// session, which stops reading from the peer meanwhile. Past this many queued bytes the connection is closed (a
+    /// producer that ignored `isWritable`). nil: room for one maximal message or one full write buffer, whichever is
+    /// larger — so a message up to `maxMessageBytes` can always be sent, also when it exceeds the connection's buffer.
+    public var maxQueuedBytes: Int?
+
+    public init(closeTimeoutMs: UInt64 = 5_000, maxQueuedBytes: Int? = nil) {
+        self.closeTimeoutMs = closeTimeoutMs
+        self.maxQueuedBytes = maxQueuedBytes
+    }
+}
+
+/// One open WebSocket over an `EventLoop.Connection`, server or client side: runs a `WebSocketProtocolEngine` on the bytes
+/// the connection reads, writes what it encodes, and drives the closing handshake and its timeout.
+///
+/// Loop-confined (not `Sendable`): use it, and set its callbacks, only on `loop`. Callbacks are released after `onClose`,
+/// so closures may capture the session strongly.
+public final class WebSocketSession: ConnectionDelegate {
+    public let connection: Connection
+    public let engine: WebSocketProtocolEngine
+    public let options: WebSocketSessionOptions
+    /// The subprotocol agreed in the handshake, if any.
+    public let subprotocol: String?
+    /// Server side: the upgrade request (path, query, cookies). Client side: the request we sent.
+    public let requestHead: HTTPRequestHead
+
+    /// A complete text message. Set either this or `onTextBytes` (which wins, and skips building a `String`).
+    public var onText: ((String) -> Void)?
+    /// A complete text message as its UTF-8 bytes (already validated).
+    public var onTextBytes: (([UInt8]) -> Void)?
+    public var onBinary: (([UInt8]) -> Void)?
+    /// A ping arrived; the pong is sent automatically right after this returns.
+    public var onPing: (([UInt8]) -> Void)?
+    public var onPong: (([UInt8]) -> Void)?
+    /// `isWritable` changed. A producer stops at false and resumes at true.
+    public var onWritabilityChange: ((Bool) -> Void)?
+    /// Called exactly once, when the TCP connection is gone.
+    public var onClose: ((WebSocketCloseInfo) -> Void)?
+
+    /// Frames that did not fit in the connection's buffer, in write order; the head may be partly written.
+    private var queue: [[UInt8]] = []
+    private var queueHeadOffset = 0
+    public private(set) var queuedBytes = 0
+    private var readingPausedByQueue = false
+    /// TCP is to be closed once the queue is written (closing the connection drops what it has not been given yet).
+    private var closeTCPWhenQueueDrains = false
+    private let maxQueuedBytes: Int
+    private static let pumpChunkBytes = 256 * 1024
+
+    private var closeInfo: WebSocketCloseInfo?
+    private var peerClose: (code: UInt16?, reason: String)?
+    private var closeTimer: LoopTimer?
+    private var reportedWritable = true
+    public private(set) var isClosed = false
+    /// Called once after `onClose` by whoever tracks the session (the server's registry).
+    var onFinished: ((WebSocketSession) -> Void)?
+
+    init(connection: Connection, engine: WebSocketProtocolEngine, subprotocol: String?, requestHead: HTTPRequestHead,
+         options: WebSocketSessionOptions) {
+        self.connection = connection
+        self.engine = engine
+        self.subprotocol = subprotocol
+        self.requestHead = requestHead
+        self.options = options
+        maxQueuedBytes = options.maxQueuedBytes
+            ?? max(connection.limits.maxBufferedBytes, engine.configuration.maxMessageBytes + 16)
+    }
+
+    public var loop: EventLoop { connection.loop }
+    public var remoteAddress: String { connection.remoteAddress }
+    public var role: WebSocketRole { engine.role }
+    /// The agreed permessage-deflate parameters; nil when not compressing.
+    public var negotiatedDeflate: NegotiatedDeflate? { engine.negotiated }
+    /// True until we or the peer started closing.
+    public var isOpen: Bool { !isClosed && engine.state == .open }
+    /// False while the output is backed up (above the connection's high watermark, or frames queued in the session).
+    /// Sending anyway is allowed but grows memory, and is cut off at the connection's limits.
+    public var isWritable: Bool { !isClosed && connection.isWritable && queue.isEmpty }
+    /// Bytes accepted but not yet handed to the kernel.
+    public var bufferedBytes: Int { connection.bufferedBytes + queuedBytes }
+
+    // MARK: Sending
+
+    /// Each returns false when nothing was sent because the WebSocket is closing or closed.
+    @discardableResult
+    public func sendText(_ text: String) -> Bool { write(engine.encodeText(text)) }
+
+    /// `utf8` must be valid UTF-8 (it is not checked: e.g. a received text message being echoed).
+    @discardableResult
+    public func sendText(utf8: [UInt8]) -> Bool { write(utf8.withUnsafeBytes { engine.encodeText($0) }) }
+
+    @discardableResult
+    public func sendBinary(_ bytes: [UInt8]) -> Bool { write(engine.encodeBinary(bytes)) }
+
+    /// A message encoded once for many sessions: sessions with the same compression parameters (or none) write the very
+    /// same buffer. Client sessions encode it themselves (masking is per frame).
+    @discardableResult
+    public func send(_ prepared: PreparedWebSocketMessage) -> Bool { write(engine.encode(prepared)) }
+
+    /// `payload` at most 125 bytes.
+    @discardableResult
+    public func ping(_ payload: [UInt8] = []) -> Bool { write(engine.encodePing(payload)) }
+
+    /// Starts the closing handshake. TCP is closed when the peer answers, or after `options.closeTimeoutMs`.
+    public func close(code: UInt16 = WebSocketCloseCode.normalClosure, reason: String = "") {
+        guard !isClosed, engine.state == .open else { return }
+        _ = write(engine.encodeClose(code: code, reason: reason))
+        armCloseTimer()
+    }
+
+    /// Drops the TCP connection without a closing handshake (`onClose` reports 1006).
+    public func abort() {
+        connection.closeNow()
+    }
+
+    private func write(_ frame: [UInt8]) -> Bool {
+        guard !frame.isEmpty, !isClosed else { return false }
+        if queue.isEmpty && connection.bufferedBytes + frame.count <= connection.limits.maxBufferedBytes {
+            connection.write(frame)
+        } else {
+            guard queuedBytes + frame.count <= maxQueuedBytes else {
+                connection.closeNow(.writeBufferOverflow(limit: maxQueuedBytes))
+                return false
+            }
+            queue.append(frame)
+            queuedBytes += frame.count
+            if !readingPausedByQueue {
+                readingPausedByQueue = true
+                connection.pauseReading()
+            }
+            pumpQueue()
+        }
+        reportWritability()
+        return true
+    }
+
+    /// Moves queued frames into the connection, a slice at a time, while it is writable; the connection reports when it
+    /// drains below its low watermark, which brings us back here.
+    private func pumpQueue() {
+        while !queue.isEmpty && !isClosed && connection.isWritable {
+            let room = connection.limits.maxBufferedBytes - connection.bufferedBytes
+            guard room > 0 else {
+                // Writable yet full (high watermark equal to the limit): no watermark crossing will call us back.
+                loop.scheduleTimer(afterMs: 1) { [weak self] in self?.pumpQueue(); self?.reportWritability() }
+                return
+            }
+            let head = queue[0]
+            let remaining = head.count - queueHeadOffset
+            let n = min(remaining, room, Self.pumpChunkBytes)
+            if n == head.count {
+                connection.write(head)
+            } else {
+                connection.write(Array(head[queueHeadOffset..<queueHeadOffset + n]))
+            }
+            queuedBytes -= n
+            if n == remaining {
+                queue.removeFirst()
+                queueHeadOffset = 0
+            } else {
+                queueHeadOffset += n
+            }
+        }
+        guard queue.isEmpty, !isClosed else { return }
+        if closeTCPWhenQueueDrains {
+            connection.close()
+        } else if readingPausedByQueue {
+            readingPausedByQueue = false
+            connection.resumeReading()
+        }
+    }
+
+    /// Closes TCP after everything sent so far (the connection flushes its own buffer first).
+    private func closeTCPAfterOutput() {
+        if queue.isEmpty { connection.close() } else { closeTCPWhenQueueDrains = true }
+    }
+
+    private func reportWritability() {
+        let now = isWritable
+        guard now != reportedWritable, !isClosed else { return }
+        reportedWritable = now
+        onWritabilityChange?(now)
+    }
+
+    // MARK: Receiving
+
+    /// Feeds bytes read from the peer (also the bytes that followed the upgrade request).
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed else { return }
+        let outcome = engine.receive(bytes) { event in self.dispatch(event) }
+        writeEngineOutput()
+        switch outcome {
+        case .ok:
+            break
+        case .closed(let code):
+            if closeInfo == nil {
+                closeInfo = WebSocketCloseInfo(code: code ?? WebSocketCloseCode.noStatusReceived,
+                                               reason: peerClose?.reason ?? "", wasClean: true)
+            }
+            if role == .server {
+                closeTCPAfterOutput()
+            } else {
+                // §7.1.1: the server closes TCP first; give it a moment.
+                armCloseTimer()
+            }
+        case .failed(let code):
+            if closeInfo == nil {
+                closeInfo = WebSocketCloseInfo(code: code, reason: Self.failureReason(code), wasClean: false)
+            }
+            closeTCPAfterOutput()
+        }
+    }
+
+    /// Pongs and Close replies the engine queued, written before anything the application sends next (the engine's
+    /// ordering rule), which is why this also runs before each message is handed to the application.
+    private func writeEngineOutput() {
+        if let output = engine.takeOutput() { _ = write(output) }
+    }
+
+    private func dispatch(_ event: WebSocketEvent) {
+        guard !isClosed else { return }
+        switch event {
+        case .text(let bytes):
+            writeEngineOutput()
+            if let onTextBytes { onTextBytes(bytes) } else { onText?(String(decoding: bytes, as: UTF8.self)) }
+        case .binary(let bytes):
+            writeEngineOutput()
+            onBinary?(bytes)
+        case .ping(let payload):
+            onPing?(payload)
+        case .pong(let payload):
+            onPong?(payload)
+        case .close(let code, let reason):
+            peerClose = (code, reason)
+        }
+    }
+
+    private static func failureReason(_ code: UInt16) -> String {
+        switch code {
+        case WebSocketCloseCode.protocolError: "protocol error"
+        case WebSocketCloseCode.invalidPayloadData: "invalid UTF-8 or compressed data"
+        case WebSocketCloseCode.messageTooBig: "message too big"
+        default: "connection failed"
+        }
+    }
+
+    private func armCloseTimer() {
+        let timer = closeTimer ?? LoopTimer { [weak self] in
+            guard let self, !self.isClosed else { return }
+            if self.role == .client && self.engine.state == .closed && self.queue.isEmpty {
+                self.connection.close()  // handshake done, the server just did not close TCP: a clean end
+            } else {
+                self.connection.closeNow()
+            }
+        }
+        closeTimer = timer
+        loop.schedule(timer, afterMs: options.closeTimeoutMs)
+    }
+
+    // MARK: ConnectionDelegate
+
+    public func connectionDidBecomeActive(_ connection: Connection) {}
+
+    public func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
+        receive(bytes)
+    }
+
+    public func connectionWritabilityDidChange(_ connection: Connection) {
+        if connection.isWritable { pumpQueue() }
+        reportWritability()
+    }
+
+    public func connectionDidClose(_ connection: Connection, reason: ConnectionCloseReason) {
+        guard !isClosed else { return }
+        isClosed = true
+        if let closeTimer, closeTimer.isArmed { loop.cancel(closeTimer) }
+        closeTimer = nil
+        queue = []
+        queuedBytes = 0
+        var info = closeInfo ?? WebSocketCloseInfo(code: WebSocketCloseCode.abnormalClosure, reason: reason.description,
+                                                   wasClean: false)
+        if closeInfo == nil, let peerClose {
+            info = WebSocketCloseInfo(code: peerClose.code ?? WebSocketCloseCode.noStatusReceived,
+                                      reason: peerClose.reason, wasClean: true)
+        }
+        let onClose = self.onClose
+        onText = nil; onTextBytes = nil; onBinary = nil; onPing = nil; onPong = nil
+        onWritabilityChange = nil; self.onClose = nil
+        onClose?(info)
+        onFinished?(self)
+        onFinished = nil
+    }
+}
