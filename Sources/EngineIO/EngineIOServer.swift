@@ -139,8 +139,15 @@ public final class EngineIOServer: @unchecked Sendable {
     }
 
     /// On the socket's loop.
-    private static func pollingRequest(_ request: PollingRequest, for socket: EngineIOSocket) {
-        guard socket.readyState != .closed else { return request.respond(EngineIOError.unknownSid.response) }
+    private static func pollingRequest(_ request: PollingRequest, for socket: EngineIOSocket, ordered: Bool = false) {
+        guard !socket.closeIfPingTimedOut() else { return request.respond(EngineIOError.unknownSid.response) }
+        if !ordered, let candidate = socket.upgradeCandidate as? EngineIOWebSocketTransport, candidate.isRemote {
+            // The upgrading WebSocket lives on another loop: let what it already read (`2probe`, `5`) reach this
+            // socket first, as a single-threaded server would, so a poll sent after `5` is refused as the official one.
+            let box = LoopBound((request, socket))
+            candidate.afterReceivedInput { pollingRequest(box.value.0, for: box.value.1, ordered: true) }
+            return
+        }
         guard let polling = socket.transport as? EngineIOPollingTransport else {
             // TRANSPORT_MISMATCH: e.g. a poll after the upgrade.
             return request.respond(EngineIOError.badRequest.response)
@@ -188,7 +195,7 @@ public final class EngineIOServer: @unchecked Sendable {
         }
         guard let sid = pending.sid else {
             // Handshake over WebSocket: no upgrades offered.
-            let transport = EngineIOWebSocketTransport(session: session, socketLoop: session.loop)
+            let transport = EngineIOWebSocketTransport(session: session, socketLoop: session.loop, upgrade: false)
             let socket = register(loop: session.loop, transport: transport, handshake: pending.handshake)
             socket.open()
             onConnection?(socket)
@@ -198,7 +205,7 @@ public final class EngineIOServer: @unchecked Sendable {
             session.close()
             return
         }
-        let transport = EngineIOWebSocketTransport(session: session, socketLoop: entry.loop)
+        let transport = EngineIOWebSocketTransport(session: session, socketLoop: entry.loop, upgrade: true)
         if entry.loop === session.loop {
             entry.socket.maybeUpgrade(transport)
         } else {

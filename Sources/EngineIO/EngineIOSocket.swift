@@ -40,6 +40,7 @@ public final class EngineIOSocket {
     private(set) var upgrading = false
     private(set) var upgraded = false
     private var candidate: EngineIOTransport?
+    var upgradeCandidate: EngineIOTransport? { candidate }
     private var probed = false
     private var upgradeTimer: LoopTimer?
 
@@ -127,10 +128,22 @@ public final class EngineIOSocket {
         case .interval:
             sendPacket(.packet(.ping([])))
             pingPhase = .awaitingPong
-            loop.schedule(heartbeat, afterMs: UInt64(configuration.pingTimeoutMs))
+            // Counted from when the ping was due, not from when a busy loop got to it: the client's view of time.
+            let due = heartbeat.deadlineMs &+ UInt64(configuration.pingTimeoutMs)
+            let now = loop.nowMs
+            loop.schedule(heartbeat, afterMs: due > now ? due - now : 0)
         case .awaitingPong:
             onClose("ping timeout")
         }
+    }
+
+    /// True (and the session closed) when the pong is overdue but the timer has not run yet: a request handled in the
+    /// same loop iteration as the expiry must not find the session alive.
+    func closeIfPingTimedOut() -> Bool {
+        guard readyState != .closed else { return true }
+        guard pingPhase == .awaitingPong, heartbeat.isArmed, loop.nowMs >= heartbeat.deadlineMs else { return false }
+        onClose("ping timeout")
+        return true
     }
 
     // MARK: From transports
@@ -197,7 +210,9 @@ public final class EngineIOSocket {
         guard let candidate else { return }
         switch packet {
         case .ping(let data) where data == EngineIOPacket.probe:
-            candidate.send([.packet(.pong(EngineIOPacket.probe))])
+            if (candidate as? EngineIOWebSocketTransport)?.answeredProbesLocally != true {
+                candidate.send([.packet(.pong(EngineIOPacket.probe))])
+            }
             probed = true
             // Force the pending poll to complete so the client can pause polling and send `5`.
             if transport.canSend { transport.send([.packet(.noop)]) }

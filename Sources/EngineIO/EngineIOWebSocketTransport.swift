@@ -19,12 +19,28 @@ final class EngineIOWebSocketTransport: EngineIOTransport, @unchecked Sendable {
     private let socketLoop: EventLoop
     private let writable = Atomic<Bool>(true)
 
-    /// Called on the session's loop; wires the session's callbacks.
-    init(session: WebSocketSession, socketLoop: EventLoop) {
+    /// Session-loop state: an upgrade candidate answers `2probe` itself, on the session's loop, so `3probe` leaves as
+    /// soon as the probe is read (as in a single-threaded server) even when the socket lives on another loop. Cleared
+    /// by the `5` that completes the upgrade.
+    private var answersProbes: Bool
+
+    /// Called on the session's loop; wires the session's callbacks. `upgrade`: this is a candidate for an existing sid.
+    init(session: WebSocketSession, socketLoop: EventLoop, upgrade: Bool) {
         self.session = session
         self.sessionLoop = session.loop
         self.socketLoop = socketLoop
-        session.onTextBytes = { [self] bytes in deliver(binary: false, bytes) }
+        self.answersProbes = upgrade
+        self.answeredProbesLocally = upgrade
+        session.onTextBytes = { [self] bytes in
+            if answersProbes {
+                if bytes == Self.probeFrame {
+                    session.sendText(utf8: Self.probeReply)
+                } else if bytes.first == UInt8(ascii: "5") {
+                    answersProbes = false
+                }
+            }
+            deliver(binary: false, bytes)
+        }
         session.onBinary = { [self] bytes in deliver(binary: true, bytes) }
         session.onWritabilityChange = { [self] now in writable.store(now, ordering: .relaxed) }
         session.onClose = { [self] info in
@@ -34,7 +50,20 @@ final class EngineIOWebSocketTransport: EngineIOTransport, @unchecked Sendable {
         }
     }
 
-    private var isRemote: Bool { sessionLoop !== socketLoop }
+    var isRemote: Bool { sessionLoop !== socketLoop }
+
+    static let probeFrame: [UInt8] = Array("2probe".utf8)
+    static let probeReply: [UInt8] = Array("3probe".utf8)
+    /// Set (on the socket's loop) for a candidate: its `2probe`s were answered on the session's loop already.
+    let answeredProbesLocally: Bool
+
+    /// Runs `body` on the socket's loop once every frame the session has read so far was delivered there (one round
+    /// trip), so a request handled during an upgrade sees the order a single-threaded server would give it.
+    func afterReceivedInput(_ body: @escaping @Sendable () -> Void) {
+        guard isRemote else { return body() }
+        let socketLoop = self.socketLoop, sessionLoop = self.sessionLoop
+        sessionLoop.execute { socketLoop.execute(body) }
+    }
 
     // MARK: Session loop → socket loop
 
