@@ -225,10 +225,22 @@ final class EngineIOServerTests: XCTestCase {
     }
 
     func testUpgradeFromPollingToWebSocket() throws {
+        // Connections go round-robin over the two loops: handshake, poll, WebSocket → the WebSocket shares the socket's loop.
+        try runUpgrade(spacerConnections: 0)
+    }
+
+    func testUpgradeWithTheWebSocketOnAnotherLoop() throws {
+        // One spacer connection puts the WebSocket on the other loop: frames cross loops both ways.
+        try runUpgrade(spacerConnections: 1)
+    }
+
+    private func runUpgrade(spacerConnections: Int) throws {
         let port = try start()
         let sid = try openPollingSession(port)
         let waiting = try TestHTTP(port: port, method: "GET", target: "/socket.io/?EIO=4&transport=polling&sid=\(sid)")
         usleep(30_000)
+        let spacers = try (0..<spacerConnections).map { _ in try BlockingSocket(port: port) }
+        defer { _ = spacers }
         let ws = try TestWebSocket(port: port, target: "/socket.io/?EIO=4&transport=websocket&sid=\(sid)")
         XCTAssertTrue(ws.upgraded, ws.handshakeResponse)
         try ws.sendText("2probe")
