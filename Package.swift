@@ -27,10 +27,10 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"], exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"], exclude: ["README.md"],
                 swiftSettings: hotPath),
-        .target(name: "EngineIO", dependencies: ["HTTP", "WebSocket", "EventLoop"], swiftSettings: hotPath),
+        .target(name: "EngineIO", dependencies: ["HTTP", "WebSocket", "EventLoop"], exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "GatewayProtocol", path: "Protocol", exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "SocketIO", dependencies: ["EngineIO", "GatewayProtocol", "EventLoop"], swiftSettings: hotPath),
-        .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "WebSocket", "GatewayProtocol", "CSQLite", "CCurl"],
+        .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "WebSocket", "EngineIO", "GatewayProtocol", "CSQLite", "CCurl"],
                 exclude: ["README.md"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway"]),
 

@@ -1,3 +1,4 @@
+import EngineIO
 import EventLoop
 import Foundation
 import HTTP
@@ -14,6 +15,8 @@ public final class Gateway: @unchecked Sendable {
     let storage: StorageProbe
     /// The WebSocket echo endpoint (Autobahn), when `websocket.echoPath` is set.
     let webSocketEcho: WebSocketServer?
+    /// The Engine.IO conformance fixture, with `GATEWAY_CONFORMANCE=1` only.
+    let engineIOConformance: EngineIOServer?
     private var redirect: HTTPServer?
     private var listeners: [Listener] = []
     private let counter: ConnectionCounter
@@ -35,9 +38,10 @@ public final class Gateway: @unchecked Sendable {
         }
         storage = try StorageProbe(dataDirectory: configuration.dataDir)
         counter = ConnectionCounter(limit: configuration.maxConnections)
-        http = HTTPServer(group: group, configuration: Self.httpConfiguration(configuration))
+        http = HTTPServer(group: group, configuration: ConformanceEngineIO.adjust(Self.httpConfiguration(configuration)))
         HealthRoutes.register(on: http, group: group, storage: storage)
         webSocketEcho = WebSocketEcho.install(on: http, group: group, settings: configuration.websocket)
+        engineIOConformance = ConformanceEngineIO.install(on: http)
     }
 
     static func httpConfiguration(_ configuration: GatewayConfiguration) -> HTTPServerConfiguration {

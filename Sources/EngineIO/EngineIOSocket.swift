@@ -1,0 +1,257 @@
+import EventLoop
+import HTTP
+
+public protocol EngineIOSocketDelegate: AnyObject {
+    func engineSocket(_ socket: EngineIOSocket, didReceive message: EngineIOMessage)
+    /// Called once. Reasons as the official server: "transport close", "transport error", "ping timeout", "parse error",
+    /// "forced close" (our `close()`), and "server shutting down" (`EngineIOServer.closeAll()`).
+    func engineSocketDidClose(_ socket: EngineIOSocket, reason: String)
+}
+
+/// What a socket queues for its transport: a packet, or a broadcast encoded once for every recipient.
+enum EngineIOOutgoing: Sendable {
+    case packet(EngineIOPacket)
+    case prepared(EngineIOPreparedMessage)
+}
+
+/// One Engine.IO session (the official `Socket`): the write buffer, the heartbeat, the current transport and the
+/// polling → WebSocket upgrade. Loop-confined: every method is called on `loop`, and so is the delegate.
+public final class EngineIOSocket {
+    public let id: String
+    public let loop: EventLoop
+    public let handshake: EngineIOHandshake
+    public weak var delegate: EngineIOSocketDelegate?
+
+    enum ReadyState { case open, closing, closed }
+    private(set) var readyState = ReadyState.open
+    unowned let server: EngineIOServer
+    private let configuration: EngineIOConfiguration
+    private(set) var transport: EngineIOTransport
+    private var writeBuffer: [EngineIOOutgoing] = []
+    /// `close()` waits for the write buffer to reach the transport first.
+    private var closeAfterDrain = false
+
+    private enum PingPhase { case interval, awaitingPong }
+    private var pingPhase = PingPhase.interval
+    /// The one heartbeat timer, re-armed for every ping and pong (no allocation per ping).
+    private lazy var heartbeat = LoopTimer { [weak self] in self?.heartbeatFired() }
+
+    // Upgrade (polling → websocket).
+    private(set) var upgrading = false
+    private(set) var upgraded = false
+    private var candidate: EngineIOTransport?
+    var upgradeCandidate: EngineIOTransport? { candidate }
+    private var probed = false
+    private var upgradeTimer: LoopTimer?
+
+    init(id: String, server: EngineIOServer, loop: EventLoop, handshake: EngineIOHandshake, transport: EngineIOTransport) {
+        self.id = id
+        self.server = server
+        self.configuration = server.configuration
+        self.loop = loop
+        self.handshake = handshake
+        self.transport = transport
+        transport.socket = self
+    }
+
+    public var transportName: String { transport.name }
+
+    /// False while the transport is backed up: a producer should pause (sending anyway is allowed; memory grows).
+    public var isWritable: Bool { readyState == .open && transport.isWritable && writeBuffer.count < 4096 }
+
+    // MARK: Sending
+
+    public func send(_ message: EngineIOMessage) { sendPacket(.packet(.message(message))) }
+
+    public func send(_ prepared: EngineIOPreparedMessage) { sendPacket(.prepared(prepared)) }
+
+    /// Graceful close: what is queued is delivered, then the transport closes (polling: a close packet in the next
+    /// poll, at the latest after 30 s; websocket: a Close frame). The delegate hears "forced close".
+    public func close() {
+        guard readyState == .open else { return }
+        readyState = .closing
+        if !writeBuffer.isEmpty {
+            closeAfterDrain = true
+            flush()
+            return
+        }
+        closeTransport(discard: false, reason: "forced close")
+    }
+
+    /// Closes without waiting for a poll (`close(true)` in the official server).
+    func closeDiscarding(reason: String) {
+        guard readyState != .closed else { return }
+        closeTransport(discard: true, reason: reason)
+    }
+
+    func open() {
+        let upgrades = transport.name == "polling" ? server.upgrades : []
+        let json = EngineIOCodec.openPacketJSON(sid: id, upgrades: upgrades, pingInterval: configuration.pingIntervalMs,
+                                                pingTimeout: configuration.pingTimeoutMs, maxPayload: configuration.maxPayload)
+        sendPacket(.packet(.open(json)))
+        schedulePing()
+    }
+
+    func sendPacket(_ packet: EngineIOOutgoing) {
+        guard readyState == .open else { return }
+        writeBuffer.append(packet)
+        flush()
+    }
+
+    /// Hands the whole write buffer to the transport when it can take it (polling: a GET is waiting).
+    func flush() {
+        guard readyState != .closed, transport.canSend, !writeBuffer.isEmpty else { return }
+        let packets = writeBuffer
+        writeBuffer = []
+        transport.send(packets)
+        if closeAfterDrain && writeBuffer.isEmpty {
+            closeAfterDrain = false
+            closeTransport(discard: false, reason: "forced close")
+        }
+    }
+
+    private func closeTransport(discard: Bool, reason: String) {
+        if discard { transport.discard() }
+        transport.close { [weak self] in self?.onClose(reason) }
+    }
+
+    // MARK: Heartbeat
+
+    private func schedulePing() {
+        pingPhase = .interval
+        loop.schedule(heartbeat, afterMs: UInt64(configuration.pingIntervalMs))
+    }
+
+    private func heartbeatFired() {
+        guard readyState != .closed else { return }
+        switch pingPhase {
+        case .interval:
+            sendPacket(.packet(.ping([])))
+            pingPhase = .awaitingPong
+            // Counted from when the ping was due, not from when a busy loop got to it: the client's view of time.
+            let due = heartbeat.deadlineMs &+ UInt64(configuration.pingTimeoutMs)
+            let now = loop.nowMs
+            loop.schedule(heartbeat, afterMs: due > now ? due - now : 0)
+        case .awaitingPong:
+            onClose("ping timeout")
+        }
+    }
+
+    /// True (and the session closed) when the pong is overdue but the timer has not run yet: a request handled in the
+    /// same loop iteration as the expiry must not find the session alive.
+    func closeIfPingTimedOut() -> Bool {
+        guard readyState != .closed else { return true }
+        guard pingPhase == .awaitingPong, heartbeat.isArmed, loop.nowMs >= heartbeat.deadlineMs else { return false }
+        onClose("ping timeout")
+        return true
+    }
+
+    // MARK: From transports
+
+    /// A packet from `from`, which is either the current transport or an upgrade candidate.
+    func transport(_ from: EngineIOTransport, didReceive packet: EngineIOPacket?) {
+        if from === candidate {
+            candidatePacket(packet)
+            return
+        }
+        guard from === transport, readyState != .closed else { return }
+        guard let packet else {
+            onClose("parse error")
+            return
+        }
+        switch packet {
+        case .ping:
+            // v4: the server pings, never the client.
+            onClose("transport error")
+        case .pong:
+            schedulePing()
+        case .message(let message):
+            delegate?.engineSocket(self, didReceive: message)
+        case .close:
+            from.onPeerClose()
+        case .open, .upgrade, .noop:
+            break
+        }
+    }
+
+    func transportDidClose(_ from: EngineIOTransport, error: Bool) {
+        if from === candidate {
+            cancelUpgrade(closeCandidate: false)
+            return
+        }
+        guard from === transport else { return }
+        onClose(error ? "transport error" : "transport close")
+    }
+
+    /// The polling transport got a new GET: it can take the buffer; during an upgrade it is answered with a noop.
+    func transportReady(_ from: EngineIOTransport) {
+        guard from === transport else { return }
+        flush()
+        if probed && upgrading && transport.canSend { transport.send([.packet(.noop)]) }
+    }
+
+    // MARK: Upgrade
+
+    /// A WebSocket arrived for this sid. Accepted once, while on polling; otherwise closed (as the official server).
+    func maybeUpgrade(_ newTransport: EngineIOTransport) {
+        newTransport.socket = self
+        guard readyState == .open, !upgrading, !upgraded, transport.name == "polling" else {
+            newTransport.close {}
+            return
+        }
+        upgrading = true
+        candidate = newTransport
+        let timer = upgradeTimer ?? LoopTimer { [weak self] in self?.cancelUpgrade(closeCandidate: true) }
+        upgradeTimer = timer
+        loop.schedule(timer, afterMs: UInt64(configuration.upgradeTimeoutMs))
+    }
+
+    private func candidatePacket(_ packet: EngineIOPacket?) {
+        guard let candidate else { return }
+        switch packet {
+        case .ping(let data) where data == EngineIOPacket.probe:
+            if (candidate as? EngineIOWebSocketTransport)?.answeredProbesLocally != true {
+                candidate.send([.packet(.pong(EngineIOPacket.probe))])
+            }
+            probed = true
+            // Force the pending poll to complete so the client can pause polling and send `5`.
+            if transport.canSend { transport.send([.packet(.noop)]) }
+        case .upgrade where readyState != .closed:
+            cancelUpgrade(closeCandidate: false)
+            let old = transport
+            upgraded = true
+            transport = candidate
+            // A poll still in flight is completed with a noop; later polls for this sid get 400 (transport mismatch).
+            old.retire()
+            old.socket = nil
+            flush()
+            if readyState == .closing && !closeAfterDrain {
+                transport.close { [weak self] in self?.onClose("forced close") }
+            }
+        default:
+            cancelUpgrade(closeCandidate: true)
+        }
+    }
+
+    private func cancelUpgrade(closeCandidate: Bool) {
+        upgrading = false
+        probed = false
+        if let upgradeTimer, upgradeTimer.isArmed { loop.cancel(upgradeTimer) }
+        if let candidate, closeCandidate { candidate.close {} }
+        candidate = nil
+    }
+
+    // MARK: Closing
+
+    func onClose(_ reason: String) {
+        guard readyState != .closed else { return }
+        readyState = .closed
+        if heartbeat.isArmed { loop.cancel(heartbeat) }
+        cancelUpgrade(closeCandidate: true)
+        writeBuffer = []
+        closeAfterDrain = false
+        transport.close {}
+        server.remove(self)
+        delegate?.engineSocketDidClose(self, reason: reason)
+    }
+}

@@ -1,0 +1,166 @@
+import HTTP
+import Synchronization
+import WebSocket
+
+/// One Engine.IO message: a `4` packet. Text is UTF-8; binary goes as a binary frame (WebSocket) or `b` + base64 (polling).
+public enum EngineIOMessage: Sendable, Equatable {
+    case text([UInt8])
+    case binary([UInt8])
+
+    public static func text(_ string: String) -> EngineIOMessage { .text(Array(string.utf8)) }
+}
+
+/// What the client sent when it opened the session (the first request: polling handshake GET or WebSocket upgrade).
+public struct EngineIOHandshake: Sendable {
+    public let headers: HTTPHeaders
+    /// Query parameters, percent-decoded (`+` is a space), last value wins, as `URLSearchParams` → `Object.fromEntries`.
+    public let query: [String: String]
+    public let remoteAddress: String
+    public let isSecure: Bool
+    /// The request target as sent (path and query).
+    public let url: String
+
+    public init(headers: HTTPHeaders, query: [String: String], remoteAddress: String, isSecure: Bool, url: String) {
+        self.headers = headers
+        self.query = query
+        self.remoteAddress = remoteAddress
+        self.isSecure = isSecure
+        self.url = url
+    }
+}
+
+/// A refusal, in the official server's words: `{"code":N,"message":"…"}` with 400 (403 for code 4).
+public struct EngineIOError: Error, Sendable, Equatable {
+    public var code: Int
+    public var message: String
+
+    public init(code: Int, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static let unknownTransport = EngineIOError(code: 0, message: "Transport unknown")
+    public static let unknownSid = EngineIOError(code: 1, message: "Session ID unknown")
+    public static let badHandshakeMethod = EngineIOError(code: 2, message: "Bad handshake method")
+    public static let badRequest = EngineIOError(code: 3, message: "Bad request")
+    public static let forbidden = EngineIOError(code: 4, message: "Forbidden")
+    public static let unsupportedProtocolVersion = EngineIOError(code: 5, message: "Unsupported protocol version")
+
+    /// 403 for `Forbidden` (code 4), 400 for everything else, as `abortRequest` in the official server.
+    public var httpStatus: Int { code == 4 ? 403 : 400 }
+
+    /// The JSON body, byte for byte as `JSON.stringify({code, message})`.
+    public var jsonBody: [UInt8] {
+        var out = Array("{\"code\":\(code),\"message\":".utf8)
+        EngineIOJSON.appendString(message, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The HTTP response for a refused polling request.
+    public var response: HTTPResponse {
+        HTTPResponse(status: httpStatus, headers: ["Content-Type": "application/json"], body: jsonBody)
+    }
+}
+
+public struct EngineIOConfiguration: Sendable {
+    /// Where the server answers; normalised to end with `/` (the official `addTrailingSlash`).
+    public var path: String
+    public var pingIntervalMs: Int
+    public var pingTimeoutMs: Int
+    /// `maxHttpBufferSize`: largest POST body and largest WebSocket message.
+    public var maxPayload: Int
+    public var upgradeTimeoutMs: Int
+    public var transports: [String]
+    public var allowUpgrades: Bool
+    /// permessage-deflate on the WebSocket transport; off by default, as in the official server.
+    public var perMessageDeflate: Bool
+    /// Compression of polling responses of 1 KB or more, when the client accepts gzip/deflate (done by the HTTP server's
+    /// per-loop compressor, whose threshold is `HTTPServerConfiguration.compressionThresholdBytes`).
+    public var httpCompression: Bool
+
+    public init(path: String = "/socket.io/", pingIntervalMs: Int = 25_000, pingTimeoutMs: Int = 20_000,
+                maxPayload: Int = 1_000_000, upgradeTimeoutMs: Int = 10_000, transports: [String] = ["polling", "websocket"],
+                allowUpgrades: Bool = true, perMessageDeflate: Bool = false, httpCompression: Bool = true) {
+        var p = path
+        while p.hasSuffix("/") { p.removeLast() }
+        self.path = p + "/"
+        self.pingIntervalMs = pingIntervalMs
+        self.pingTimeoutMs = pingTimeoutMs
+        self.maxPayload = maxPayload
+        self.upgradeTimeoutMs = upgradeTimeoutMs
+        self.transports = transports
+        self.allowUpgrades = allowUpgrades
+        self.perMessageDeflate = perMessageDeflate
+        self.httpCompression = httpCompression
+    }
+}
+
+/// A message encoded once for many sockets (broadcast): the WebSocket frame bytes (shared through
+/// `PreparedWebSocketMessage`) and the polling encoding are computed once, and every recipient writes the same buffers.
+public final class EngineIOPreparedMessage: Sendable {
+    public let message: EngineIOMessage
+    /// Text: payload `4…`; binary: the raw bytes.
+    let webSocket: PreparedWebSocketMessage
+    /// Binary messages only: `b` + base64, built on first use by a polling recipient.
+    private let base64Encoding = Mutex<[UInt8]?>(nil)
+
+    public init(_ message: EngineIOMessage) {
+        self.message = message
+        switch message {
+        case .text(let utf8):
+            var payload: [UInt8] = []
+            payload.reserveCapacity(utf8.count + 1)
+            payload.append(UInt8(ascii: "4"))
+            payload.append(contentsOf: utf8)
+            webSocket = PreparedWebSocketMessage(opcode: .text, payload: payload)
+        case .binary(let bytes):
+            webSocket = PreparedWebSocketMessage(opcode: .binary, payload: bytes)
+        }
+    }
+
+    /// The packet as it appears inside a polling payload.
+    var pollingEncoding: [UInt8] {
+        switch message {
+        case .text:
+            return webSocket.payload
+        case .binary(let bytes):
+            if let cached = base64Encoding.withLock({ $0 }) { return cached }
+            var out: [UInt8] = [UInt8(ascii: "b")]
+            EngineIOBase64.encode(bytes, into: &out)
+            return base64Encoding.withLock { cache in
+                if let cached = cache { return cached }
+                cache = out
+                return out
+            }
+        }
+    }
+}
+
+/// Carries a loop-confined object to its own loop through `EventLoop.execute`; only ever unwrapped there.
+struct LoopBound<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Minimal JSON string writing (the open packet and error bodies are built by hand).
+enum EngineIOJSON {
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

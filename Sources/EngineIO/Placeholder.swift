@@ -1,1 +1,0 @@
-// Placeholder until the Engine.IO layer lands (issue 4).

@@ -1,5 +1,0 @@
-import XCTest
-
-final class EngineIOTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
