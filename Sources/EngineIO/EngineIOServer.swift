@@ -111,7 +111,7 @@ public final class EngineIOServer: @unchecked Sendable {
 
     private func handleRequest(_ context: HTTPRequestContext) {
         let head = context.request.head
-        let query = EngineIOQuery.parse(head.query)
+        let query = head.queryParameters
         if let error = verify(head, query: query, upgrade: false) {
             context.respond(error.response)
             return
@@ -171,7 +171,7 @@ public final class EngineIOServer: @unchecked Sendable {
     // MARK: WebSocket
 
     private func handleUpgrade(_ request: HTTPRequest, connection: Connection, remainingBytes: [UInt8]) {
-        let query = EngineIOQuery.parse(request.head.query)
+        let query = request.head.queryParameters
         if let error = verify(request.head, query: query, upgrade: true) {
             return abortUpgrade(connection, error)
         }

@@ -202,7 +202,7 @@ public struct Router<Handler> {
                 let h = segment.index(after: i)
                 guard h != segment.endIndex else { return nil }
                 let l = segment.index(after: h)
-                guard l != segment.endIndex, let hi = hexValue(segment[h]), let lo = hexValue(segment[l]) else { return nil }
+                guard l != segment.endIndex, let hi = PercentEncoding.hexValue(segment[h]), let lo = PercentEncoding.hexValue(segment[l]) else { return nil }
                 let byte = hi << 4 | lo
                 // An encoded NUL has no business in a path and truncates strings in C APIs further down (SQLite, files).
                 guard byte != 0 else { return nil }
@@ -216,15 +216,6 @@ public struct Router<Handler> {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    @inline(__always)
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
 extension Router: Sendable where Handler: Sendable {}
 extension Router.Node: Sendable where Handler: Sendable {}

@@ -1,6 +1,5 @@
 @testable import EngineIO
 import Foundation
-import HTTP
 import XCTest
 
 final class EngineIOCodecTests: XCTestCase {
@@ -89,17 +88,6 @@ final class EngineIOCodecTests: XCTestCase {
             XCTAssertEqual(String(decoding: error.jsonBody, as: UTF8.self), body)
             XCTAssertEqual(error.response.headers["Content-Type"], "application/json")
         }
-    }
-
-    func testQueryParsingFollowsURLSearchParams() {
-        let q = EngineIOQuery.parse("EIO=4&transport=polling&t=a%20b+c&sid=x&sid=y&flag&bad=%zz")
-        XCTAssertEqual(q["EIO"], "4")
-        XCTAssertEqual(q["transport"], "polling")
-        XCTAssertEqual(q["t"], "a b c")
-        XCTAssertEqual(q["sid"], "y", "the last value wins (Object.fromEntries)")
-        XCTAssertEqual(q["flag"], "")
-        XCTAssertEqual(q["bad"], "%zz")
-        XCTAssertEqual(EngineIOQuery.parse(nil), [:])
     }
 
     func testPreparedMessageEncodesOnce() {
