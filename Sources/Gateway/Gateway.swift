@@ -115,13 +115,12 @@ public final class Gateway: @unchecked Sendable {
     public func shutdown(completion: @escaping @Sendable () -> Void = {}) {
         Log.info("gateway_stopping", ["deadline_ms": configuration.shutdownTimeoutMs])
         let servers = [http] + (redirect.map { [$0] } ?? [])
-        let remaining = Atomic<Int>(servers.count + (webSocketEcho == nil ? 0 : 1))
         let group = self.group
-        let finished: @Sendable () -> Void = {
-            guard remaining.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+        let stopped = Countdown(servers.count + (webSocketEcho == nil ? 0 : 1)) {
             for loop in group.loops { loop.stop() }
             completion()
         }
+        let finished = stopped.signal
         let deadline = UInt64(configuration.shutdownTimeoutMs)
         // WebSocket sessions get a 1001 "going away" close instead of being dropped with the loops.
         webSocketEcho?.shutdown(deadlineMs: deadline, completion: finished)

@@ -67,14 +67,11 @@ public final class HTTPServer: @unchecked Sendable {
     /// connections at once and forces the rest closed at the deadline. `completion` runs once every connection is gone.
     public func shutdown(deadlineMs: UInt64, completion: @escaping @Sendable () -> Void) {
         for listener in listeners.withLock({ $0 }) { listener.stop() }
-        let remainingLoops = Atomic<Int>(group.loops.count)
-        let done: @Sendable () -> Void = {
-            if remainingLoops.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 { completion() }
-        }
+        let drained = Countdown(group.loops.count, completion: completion)
         for loop in group.loops {
             let resources = perLoop[loop.index]
             loop.execute {
-                resources.beginDrain(onDrained: done)
+                resources.beginDrain(onDrained: drained.signal)
                 loop.scheduleTimer(afterMs: deadlineMs) { resources.forceCloseAll() }
             }
         }

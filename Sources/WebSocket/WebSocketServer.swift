@@ -105,14 +105,11 @@ public final class WebSocketServer: Sendable {
     /// Sends Close (1001) to every session; `completion` runs when all are gone, at the latest after `deadlineMs`
     /// (stragglers are dropped). New upgrades during shutdown are closed right after their 101.
     public func shutdown(deadlineMs: UInt64, completion: @escaping @Sendable () -> Void) {
-        let remaining = Atomic<Int>(group.loops.count)
-        let done: @Sendable () -> Void = {
-            if remaining.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 { completion() }
-        }
+        let closed = Countdown(group.loops.count, completion: completion)
         for loop in group.loops {
             let sessions = perLoop[loop.index]
             loop.execute {
-                sessions.beginClosing(onEmpty: done)
+                sessions.beginClosing(onEmpty: closed.signal)
                 loop.scheduleTimer(afterMs: deadlineMs) { sessions.abortAll() }
             }
         }
