@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "WebSocket", "EngineIO", "GatewayProtocol", "CSQLite", "CCurl"],
                 exclude: ["README.md"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway"]),
+        .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop"], swiftSettings: hotPath),
 
         // Test-only helpers (blocking clients, certificates made at test time); never shipped.
         .target(name: "TestSupport", dependencies: ["EventLoop"], path: "Tests/TestSupport"),
