@@ -29,11 +29,11 @@ public final class PreparedWebSocketMessage: Sendable {
         if let cached = compressed.withLock({ $0[key] }) { return cached }
         // Compress outside the lock: a race costs one redundant compression, never a stalled loop.
         var built = frame
-        if let deflater = DeflateCompressor(windowBits: windowBits, memLevel: memLevel, level: level) {
-            var data: [UInt8] = []
-            if payload.withUnsafeBytes({ deflater.compress($0, into: &data) }), data.count < payload.count {
-                built = WebSocketFrame.encode(opcode: opcode, rsv1: true, payload: data)
-            }
+        var data: [UInt8] = []
+        if payload.withUnsafeBytes({
+            SharedDeflaters.compressMessage($0, windowBits: windowBits, memLevel: memLevel, level: level, into: &data)
+        }), data.count < payload.count {
+            built = WebSocketFrame.encode(opcode: opcode, rsv1: true, payload: data)
         }
         // First writer wins, so every connection gets the very same buffer.
         return compressed.withLock { cache in

@@ -55,15 +55,25 @@ extension WebSocketProtocolEngine {
         guard state == .open else { return [] }
         if let negotiated, payload.count >= deflateConfig.thresholdBytes {
             let (windowBits, noContextTakeover) = negotiated.sending(role: role)
-            if let deflater = compressor ?? DeflateCompressor(
+            if noContextTakeover {
+                // No history to keep: borrow this loop's shared deflater instead of owning one.
+                var compressed: [UInt8] = []
+                if SharedDeflaters.compressMessage(payload, windowBits: windowBits, memLevel: deflateConfig.memLevel,
+                                                   level: deflateConfig.level, into: &compressed),
+                   compressed.count < payload.count {
+                    return compressed.withUnsafeBytes {
+                        WebSocketFrame.encode(opcode: opcode, rsv1: true, payload: $0, maskKey: newMaskKey())
+                    }
+                }
+            } else if let deflater = compressor ?? DeflateCompressor(
                 windowBits: windowBits, memLevel: deflateConfig.memLevel, level: deflateConfig.level) {
                 var compressed: [UInt8] = []
                 let ok = deflater.compress(payload, into: &compressed)
                 // Dropping the compressor is always safe for the peer: a fresh one never refers back to
                 // history, so this also recovers from a (theoretical) zlib failure under context takeover.
-                compressor = (noContextTakeover || !ok) ? nil : deflater
-                // Sending uncompressed is only allowed when no history was built that the peer would miss.
-                if ok && (!noContextTakeover || compressed.count < payload.count) {
+                compressor = ok ? deflater : nil
+                // Under context takeover the peer has seen the history: the message must go compressed.
+                if ok {
                     return compressed.withUnsafeBytes {
                         WebSocketFrame.encode(opcode: opcode, rsv1: true, payload: $0, maskKey: newMaskKey())
                     }
