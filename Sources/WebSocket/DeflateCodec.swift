@@ -15,14 +15,15 @@ final class DeflateCompressor {
     private let stream: UnsafeMutablePointer<z_stream>
     let windowBits: Int
 
-    /// windowBits 9…15. zlib ≥ 1.2.9 refuses raw deflate with 8 (and for zlib-wrapped streams silently uses 9),
-    /// so a window of 8 can never be produced honestly; negotiation never asks for it.
+    /// windowBits 8…15. zlib ≥ 1.2.9 refuses raw deflate with a window of 8 (256 bytes), yet a client may require it
+    /// (`server_max_window_bits=8`). A 9-bit deflater keeps its matches within w_size − MIN_LOOKAHEAD = 512 − 262 =
+    /// 250 bytes, so its output is valid for a 256-byte window: 8 is served by 9 (tested with a 256-byte inflater).
     init?(windowBits: Int, memLevel: Int32, level: Int32) {
-        guard (9...15).contains(windowBits), (1...9).contains(memLevel), (-1...9).contains(level) else { return nil }
+        guard (8...15).contains(windowBits), (1...9).contains(memLevel), (-1...9).contains(level) else { return nil }
         self.windowBits = windowBits
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let rc = czlib_deflate_init2(stream, level, Z_DEFLATED, -Int32(windowBits), memLevel, Z_DEFAULT_STRATEGY)
+        let rc = czlib_deflate_init2(stream, level, Z_DEFLATED, -Int32(max(windowBits, 9)), memLevel, Z_DEFAULT_STRATEGY)
         if rc != Z_OK {
             stream.deinitialize(count: 1)
             stream.deallocate()

@@ -15,7 +15,7 @@
 ///   parameter gets a 15-bit inflater, as the RFC requires.
 /// - `thresholdBytes = 1024`: below that, deflate's fixed overhead and CPU are not worth it.
 public struct PerMessageDeflateConfiguration: Sendable, Hashable {
-    /// Server's compressor window, 9…15 (8 is declined: see DeflateCompressor). Server role: a value < 15 is
+    /// Server's compressor window, 9…15 (a client may still require 8: see DeflateCompressor). Server role: a value < 15 is
     /// announced with server_max_window_bits. Client role: a value < 15 is requested in the offer.
     public var serverMaxWindowBits: Int = 15
     /// Client's compressor window, 9…15. Server role: requested when the client offers client_max_window_bits.
@@ -125,9 +125,7 @@ public enum PerMessageDeflate {
 
             var serverBits = min(max(config.serverMaxWindowBits, 9), 15)
             if let requested = offer.serverMaxWindowBits {
-                // zlib cannot compress with a 256-byte window (it would silently use 512, which the client may
-                // not be able to inflate), so an offer that requires 8 is declined rather than lied to.
-                if requested < 9 { continue }
+                // 8 is honoured by a 9-bit deflater, whose matches never reach past 250 bytes (see DeflateCompressor).
                 serverBits = min(serverBits, requested)
                 response.append("server_max_window_bits=\(serverBits)")
             } else if serverBits < 15 {
@@ -204,8 +202,8 @@ public enum PerMessageDeflate {
         case .none: result.clientMaxWindowBits = offeredClientBits
         case .some(.none): throw bad  // a response must carry a value (§7.1.2.2)
         case .some(.some(let bits)):
-            // 8 cannot be honoured by zlib (see DeflateCompressor), so the connection must fail.
-            guard bits <= offeredClientBits, bits >= 9 else { throw bad }
+            // 8 is honoured by a 9-bit deflater (see DeflateCompressor).
+            guard bits <= offeredClientBits, bits >= 8 else { throw bad }
             result.clientMaxWindowBits = bits
         }
         if config.serverNoContextTakeover && !answer.serverNoContextTakeover { throw bad }

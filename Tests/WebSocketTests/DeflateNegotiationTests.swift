@@ -45,12 +45,13 @@ final class DeflateNegotiationTests: XCTestCase {
             (["permessage-deflate; server_max_window_bits=\"1\"0\""], nil),
             (["permessage-deflate;"], nil),
             // zlib cannot compress with a 256-byte window: decline.
-            (["permessage-deflate; server_max_window_bits=8"], nil),
+            // 8 is honoured: a 9-bit deflater never reaches back more than 250 bytes.
+            (["permessage-deflate; server_max_window_bits=8"], "permessage-deflate; server_max_window_bits=8"),
             // client_max_window_bits=8 is the client's business (we inflate with 9).
             (["permessage-deflate; client_max_window_bits=8"], "permessage-deflate"),
             // Multiple offers: the first acceptable one wins, across headers and list elements.
             (["permessage-deflate; foo, permessage-deflate; server_no_context_takeover"], "permessage-deflate; server_no_context_takeover"),
-            (["permessage-deflate; server_max_window_bits=8", "permessage-deflate; server_max_window_bits=9"], "permessage-deflate; server_max_window_bits=9"),
+            (["permessage-deflate; server_max_window_bits=8", "permessage-deflate; server_max_window_bits=9"], "permessage-deflate; server_max_window_bits=8"),
             (["foo, permessage-deflate; client_max_window_bits, permessage-deflate"], "permessage-deflate"),
             (["x; a=\"b,c\", permessage-deflate"], "permessage-deflate"),
         ]
@@ -108,7 +109,6 @@ final class DeflateNegotiationTests: XCTestCase {
             "permessage-deflate; server_max_window_bits=10",                                     // server_no_context_takeover missing
             "permessage-deflate; server_max_window_bits=10; server_no_context_takeover; client_max_window_bits",     // needs value
             "permessage-deflate; server_max_window_bits=10; server_no_context_takeover; client_max_window_bits=13",  // above our offer
-            "permessage-deflate; server_max_window_bits=10; server_no_context_takeover; client_max_window_bits=8",   // zlib can't
             "permessage-deflate; server_max_window_bits=10; server_no_context_takeover; foo",
             "permessage-deflate; server_max_window_bits=10; server_no_context_takeover, permessage-deflate",
             "x-other",
@@ -116,5 +116,52 @@ final class DeflateNegotiationTests: XCTestCase {
         for value in bad {
             XCTAssertThrowsError(try PerMessageDeflate.clientAccept(response: [value], configuration: c), value)
         }
+    }
+}
+
+import CZlib
+
+final class WindowBitsEightTests: XCTestCase {
+    /// A peer that asked for a 256-byte window inflates with exactly that window: the stream must contain no
+    /// back-reference further than 256 bytes, though zlib itself cannot compress with such a window.
+    func testWindowOfEightProducesAStreamA256ByteWindowInflates() throws {
+        // A 300-byte block repeated: with matches a compressor would reach back 300 bytes, past a 256-byte window.
+        var generator = SystemRandomNumberGenerator()
+        let block = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let message = block + block + block + block
+        let compressor = try XCTUnwrap(DeflateCompressor(windowBits: 8, memLevel: 8, level: 6))
+        var compressed: [UInt8] = []
+        XCTAssertTrue(message.withUnsafeBytes { compressor.compress($0, into: &compressed) })
+        compressed += [0x00, 0x00, 0xFF, 0xFF]
+
+        var stream = z_stream()
+        XCTAssertEqual(czlib_inflate_init2(&stream, -8), Z_OK)
+        defer { inflateEnd(&stream) }
+        // One output byte per call: zlib then resolves every back-reference through its 256-byte sliding window,
+        // as a peer streaming the message would (with all output in one buffer it would not notice a far distance).
+        var output: [UInt8] = []
+        var status = Z_OK
+        compressed.withUnsafeMutableBufferPointer { input in
+            stream.next_in = input.baseAddress
+            stream.avail_in = UInt32(input.count)
+            var byte: UInt8 = 0
+            while status == Z_OK && output.count < message.count {
+                withUnsafeMutablePointer(to: &byte) { pointer in
+                    stream.next_out = pointer
+                    stream.avail_out = 1
+                    status = inflate(&stream, Z_SYNC_FLUSH)
+                    if stream.avail_out == 0 { output.append(pointer.pointee) }
+                }
+            }
+        }
+        XCTAssertEqual(status, Z_OK, "a 256-byte inflate window must accept the stream")
+        XCTAssertEqual(output, message)
+    }
+
+    func testClientAcceptsAServerThatAnswersWindowEight() throws {
+        let negotiated = try PerMessageDeflate.clientAccept(
+            response: ["permessage-deflate; server_no_context_takeover; client_max_window_bits=8"],
+            configuration: PerMessageDeflateConfiguration())
+        XCTAssertEqual(negotiated?.clientMaxWindowBits, 8)
     }
 }
