@@ -136,6 +136,13 @@ if "finally" not in src_lost:
 codes = [c.CLOSE_CODE for c in case.Cases if c.__name__.startswith("Case7_9_")]
 if 1014 in codes or 1015 in codes or len(case.Cases) != 517:
     problems.append("fix 5 (case 7.9.x close codes as upstream, 517 cases) missing: %d cases, 7.9.x codes %s" % (len(case.Cases), codes))
+import os, pkg_resources
+from autobahntestsuite.case import case12_x_x
+for name, data in case12_x_x.WS_COMPRESSION_TESTDATA.items():
+    if not data["binary"]:
+        raw = open(pkg_resources.resource_filename("autobahntestsuite", "testdata/" + data["file"]), "rb").read()
+        if any(b > 127 for b in raw):
+            problems.append("fix 7 (text test data %s ASCII-only, so byte slices sent as text are valid UTF-8) missing" % data["file"])
 for p in problems:
     print(p)
 sys.exit(1 if problems else 0)
