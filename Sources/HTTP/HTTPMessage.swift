@@ -35,27 +35,33 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         var token = token
         return value.withUTF8 { bytes in
             token.withUTF8 { wanted in
-                var start = 0
-                while start <= bytes.count {
-                    var end = start
-                    while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-                    var lo = start, hi = end
-                    while lo < hi && (bytes[lo] == 32 || bytes[lo] == 9) { lo += 1 }
-                    while hi > lo && (bytes[hi - 1] == 32 || bytes[hi - 1] == 9) { hi -= 1 }
-                    if hi - lo == wanted.count {
-                        var same = true
-                        for i in 0..<wanted.count where asciiLower(bytes[lo + i]) != asciiLower(wanted[i]) {
-                            same = false
-                            break
-                        }
-                        if same { return true }
-                    }
-                    start = end + 1
+                var found = false
+                forEachListElement(bytes, 0, bytes.count) { lo, hi in
+                    guard !found, hi - lo == wanted.count else { return }
+                    found = (0..<wanted.count).allSatisfy { asciiLower(bytes[lo + $0]) == asciiLower(wanted[$0]) }
                 }
-                return false
+                return found
             }
         }
     }
+
+    /// Calls `body` with the bounds of each element of the comma-separated list in `p[start..<end]`, trimmed of
+    /// spaces and tabs (RFC 9110 §5.6.1); empty elements are passed as empty ranges.
+    @inline(__always)
+    static func forEachListElement<E: Error>(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
+                                             _ body: (Int, Int) throws(E) -> Void) throws(E) {
+        var i = start
+        repeat {
+            var e = i
+            while e < end && p[e] != UInt8(ascii: ",") { e += 1 }
+            let next = e + 1
+            while i < e && (p[i] == 32 || p[i] == 9) { i += 1 }
+            while e > i && (p[e - 1] == 32 || p[e - 1] == 9) { e -= 1 }
+            try body(i, e)
+            i = next
+        } while i <= end
+    }
+
     public mutating func add(_ name: String, _ value: String) { fields.append((name: name, value: value)) }
     /// Replaces every field of that name with one.
     public mutating func set(_ name: String, _ value: String) { remove(name); add(name, value) }

@@ -64,13 +64,7 @@ extension HTTPRequestParser {
 
     mutating func noteContentLength(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int)
         throws(HTTPParseError) {
-        var i = start
-        repeat {
-            var e = i
-            while e < end && p[e] != UInt8(ascii: ",") { e += 1 }
-            let next = e + 1
-            while i < e && Self.isWhitespace(p[i]) { i += 1 }
-            while e > i && Self.isWhitespace(p[e - 1]) { e -= 1 }
+        try HTTPHeaders.forEachListElement(p, start, end) { (i, e) throws(HTTPParseError) in
             guard i < e else { throw .malformed("invalid Content-Length") }
             var value = 0
             for j in i..<e {
@@ -82,32 +76,23 @@ extension HTTPRequestParser {
             }
             if let known = pending.contentLength, known != value { throw .malformed("conflicting Content-Length") }
             pending.contentLength = value
-            i = next
-        } while i <= end
+        }
     }
 
     /// Records the codings of one Transfer-Encoding field; `finishHead` judges the combined list.
     mutating func noteTransferEncoding(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) {
         pending.transferEncodingSeen = true
-        var i = start
-        repeat {
-            var e = i
-            while e < end && p[e] != UInt8(ascii: ",") { e += 1 }
-            let next = e + 1
-            while i < e && Self.isWhitespace(p[i]) { i += 1 }
-            while e > i && Self.isWhitespace(p[e - 1]) { e -= 1 }
-            if i < e {  // empty list elements are allowed (RFC 9110 §5.6.1)
-                if Self.equalsLowercase(p, i, e, "chunked") {
-                    if pending.chunkedSeen { pending.chunkedTwice = true }
-                    pending.chunkedSeen = true
-                    pending.lastCodingIsChunked = true
-                } else {
-                    pending.otherCoding = true
-                    pending.lastCodingIsChunked = false
-                }
+        HTTPHeaders.forEachListElement(p, start, end) { i, e in
+            guard i < e else { return }  // empty list elements are allowed (RFC 9110 §5.6.1)
+            if Self.equalsLowercase(p, i, e, "chunked") {
+                if pending.chunkedSeen { pending.chunkedTwice = true }
+                pending.chunkedSeen = true
+                pending.lastCodingIsChunked = true
+            } else {
+                pending.otherCoding = true
+                pending.lastCodingIsChunked = false
             }
-            i = next
-        } while i <= end
+        }
     }
 
     /// Decides the body framing once the header section is complete (RFC 9112 §6.3).
