@@ -61,6 +61,18 @@ public final class SocketIOServer: Sendable {
         return insert(name: name, parent: parent)
     }
 
+    // MARK: Main-namespace shortcuts (as official `io.emit`, `io.to`, …)
+
+    public func to(_ rooms: Room...) -> SocketIOBroadcastOperator { sockets.broadcastOperator.to(rooms) }
+    public func `in`(_ rooms: Room...) -> SocketIOBroadcastOperator { sockets.broadcastOperator.to(rooms) }
+    public func except(_ rooms: Room...) -> SocketIOBroadcastOperator { sockets.broadcastOperator.except(rooms) }
+    public var volatile: SocketIOBroadcastOperator { sockets.volatile }
+    public var local: SocketIOBroadcastOperator { sockets.local }
+    public func timeout(_ ms: UInt64) -> SocketIOBroadcastOperator { sockets.timeout(ms) }
+    @discardableResult
+    public func emit(_ event: String, _ args: JSONValue...) -> Bool { sockets.emit(event, arguments: SocketIOArguments(args)) }
+    public func use(_ middleware: @escaping SocketIOMiddleware) { sockets.use(middleware) }
+
     public var namespaceNames: [String] { state.withLock { Array($0.namespaces.keys) } }
     public var clientCount: Int { state.withLock { $0.clients.count } }
 

@@ -11,7 +11,12 @@ public struct SocketIOArguments: Sendable, Equatable, RandomAccessCollection, Ex
     public var values: [JSONValue]
     public var attachments: [[UInt8]]
 
-    public init(_ values: [JSONValue] = [], attachments: [[UInt8]] = []) {
+    public init() {
+        values = []
+        attachments = []
+    }
+
+    public init(_ values: [JSONValue], attachments: [[UInt8]] = []) {
         self.values = values
         self.attachments = attachments
     }
