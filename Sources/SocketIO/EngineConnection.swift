@@ -1,0 +1,78 @@
+import EventLoop
+import Synchronization
+
+/// One Engine.IO message as Socket.IO sees it: a text frame (UTF-8 bytes) or a binary one.
+public enum EngineMessage: Sendable, Equatable {
+    case text([UInt8])
+    case binary([UInt8])
+}
+
+/// The same message for many recipients: a broadcast encodes its packet once into one of these and hands the same object to
+/// every recipient connection, on whatever loop each lives. The transport may cache its own framing of the message on it
+/// (`frame(kind:make:)`), so that a WebSocket frame is built once per broadcast rather than once per recipient.
+public final class SharedEngineMessage: Sendable {
+    public let message: EngineMessage
+    private let frames = Mutex<[(kind: Int, bytes: [UInt8])]>([])
+
+    public init(_ message: EngineMessage) { self.message = message }
+
+    /// The transport's framing of the message for `kind` (a transport-chosen number, e.g. 0 = WebSocket, 1 = polling),
+    /// made by `make` the first time and cached for every later recipient, on any thread.
+    public func frame(kind: Int, make: () -> [UInt8]) -> [UInt8] {
+        if let cached = frames.withLock({ list in list.first { $0.kind == kind }?.bytes }) { return cached }
+        let bytes = make()
+        frames.withLock { list in if !list.contains(where: { $0.kind == kind }) { list.append((kind, bytes)) } }
+        return bytes
+    }
+}
+
+/// The Engine.IO side of one client connection, as the Socket.IO layer uses it. Confined to `loop`: every member is called on
+/// that loop's thread.
+public protocol EngineConnection: AnyObject {
+    /// The Engine.IO session id.
+    var id: String { get }
+    var loop: EventLoop { get }
+    var handshake: EngineHandshake { get }
+    func send(_ message: EngineMessage)
+    /// Sends a message shared with other recipients (the same object for all of them).
+    func send(prepared: SharedEngineMessage)
+    /// Closes the connection; the transport then reports nothing more to the handler (`closed(reason:)` is not called for a
+    /// close the Socket.IO side asked for).
+    func close()
+    /// False while the transport cannot take more data right now (volatile packets are then dropped).
+    var isWritable: Bool { get }
+}
+
+/// What the HTTP upgrade or first polling request said; copied into every socket's `handshake`.
+public struct EngineHandshake: Sendable {
+    public var headers: [(String, String)]
+    public var query: [String: String]
+    public var remoteAddress: String
+    public var isSecure: Bool
+    public var url: String
+    /// Milliseconds since the Unix epoch when the connection was made.
+    public var issuedMs: UInt64
+
+    public init(headers: [(String, String)] = [], query: [String: String] = [:], remoteAddress: String = "",
+                isSecure: Bool = false, url: String = "/socket.io/", issuedMs: UInt64 = 0) {
+        self.headers = headers
+        self.query = query
+        self.remoteAddress = remoteAddress
+        self.isSecure = isSecure
+        self.url = url
+        self.issuedMs = issuedMs
+    }
+
+    /// The first header named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.0.lowercased() == lower }?.1
+    }
+}
+
+/// What the Engine.IO layer calls on the Socket.IO side of a connection, on the connection's loop.
+public protocol EngineConnectionHandler: AnyObject {
+    func receive(_ message: EngineMessage)
+    /// The connection is gone: "transport close", "transport error", "ping timeout", "parse error" or "forced close".
+    func closed(reason: String)
+}

@@ -1,1 +1,0 @@
-// Placeholder until the Socket.IO layer lands (issue 4).

@@ -1,0 +1,258 @@
+import GatewayProtocol
+
+/// Socket.IO protocol v5 packet types (the digit that starts every packet).
+public enum SocketIOPacketType: UInt8, Sendable {
+    case connect = 0
+    case disconnect = 1
+    case event = 2
+    case ack = 3
+    case connectError = 4
+    case binaryEvent = 5
+    case binaryAck = 6
+}
+
+/// One Socket.IO packet. Binary attachments travel beside the JSON: `data` holds `{"_placeholder":true,"num":N}` objects
+/// where the buffers go (as the official parser writes them), `attachments[N]` holds the bytes.
+public struct SocketIOPacket: Sendable, Equatable {
+    public var type: SocketIOPacketType
+    public var nsp: String
+    public var id: Int?
+    public var data: JSONValue?
+    public var attachments: [[UInt8]]
+
+    public init(type: SocketIOPacketType, nsp: String = "/", id: Int? = nil, data: JSONValue? = nil,
+                attachments: [[UInt8]] = []) {
+        self.type = type
+        self.nsp = nsp
+        self.id = id
+        self.data = data
+        self.attachments = attachments
+    }
+
+    /// Event names a peer may not use (the official list).
+    public static let reservedEvents: Set<String> = [
+        "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
+    ]
+
+    // MARK: Encoding
+
+    /// The Engine.IO messages for this packet: one text message, then one binary message per attachment. An EVENT or ACK
+    /// with attachments goes out as BINARY_EVENT / BINARY_ACK (`51-[...]`), as the official encoder does.
+    public func encode() -> [EngineMessage] {
+        var header: [UInt8] = []
+        header.reserveCapacity(64)
+        encodeHeader(into: &header)
+        if attachments.isEmpty { return [.text(header)] }
+        var messages: [EngineMessage] = [.text(header)]
+        messages.reserveCapacity(1 + attachments.count)
+        for attachment in attachments { messages.append(.binary(attachment)) }
+        return messages
+    }
+
+    /// The same, wrapped once for many recipients.
+    public func encodeShared() -> [SharedEngineMessage] { encode().map(SharedEngineMessage.init) }
+
+    /// The text part: type, `N-` for binary packets, `/nsp,` unless the namespace is `/`, the ack id, the JSON data.
+    public func encodeHeader(into out: inout [UInt8]) {
+        var type = self.type
+        if !attachments.isEmpty {
+            if type == .event { type = .binaryEvent } else if type == .ack { type = .binaryAck }
+        }
+        out.append(UInt8(ascii: "0") + type.rawValue)
+        if type == .binaryEvent || type == .binaryAck {
+            JSONWriter.appendInt(attachments.count, to: &out)
+            out.append(UInt8(ascii: "-"))
+        }
+        if !nsp.isEmpty && nsp != "/" {
+            out.append(contentsOf: nsp.utf8)
+            out.append(UInt8(ascii: ","))
+        }
+        if let id { JSONWriter.appendInt(id, to: &out) }
+        data?.serialize(into: &out)
+    }
+
+    /// `{"_placeholder":true,"num":N}`, in that key order.
+    public static func placeholder(_ num: Int) -> JSONValue {
+        var object = JSONObject(minimumCapacity: 2)
+        object["_placeholder"] = .bool(true)
+        object["num"] = .int(num)
+        return .object(object)
+    }
+}
+
+// MARK: Decoding
+
+/// Why an incoming message was refused; the connection is then closed with "parse error". The messages are the official
+/// parser's.
+public struct SocketIOParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Turns Engine.IO messages into packets, reassembling a BINARY_EVENT / BINARY_ACK from the binary messages that follow its
+/// text header. One per connection; loop-confined like it.
+public struct SocketIODecoder {
+    public var maxAttachments: Int
+    public var jsonOptions: JSONParseOptions
+    private var pending: SocketIOPacket?
+    private var expectedAttachments = 0
+
+    public init(maxAttachments: Int = 10, jsonOptions: JSONParseOptions = .default) {
+        self.maxAttachments = maxAttachments
+        self.jsonOptions = jsonOptions
+    }
+
+    /// True while a binary packet waits for attachments.
+    public var isReconstructing: Bool { pending != nil }
+
+    public mutating func reset() {
+        pending = nil
+        expectedAttachments = 0
+    }
+
+    /// Feeds one message; returns a packet when one is complete. BINARY_EVENT / BINARY_ACK come out as EVENT / ACK with
+    /// their `attachments` filled in.
+    public mutating func add(_ message: EngineMessage) throws(SocketIOParseError) -> SocketIOPacket? {
+        switch message {
+        case .text(let bytes):
+            if pending != nil { throw SocketIOParseError("got plaintext data when reconstructing a packet") }
+            var packet = try Self.decodeText(bytes, maxAttachments: maxAttachments, jsonOptions: jsonOptions)
+            guard packet.type == .binaryEvent || packet.type == .binaryAck else { return packet }
+            let count = packet.attachments.count  // decodeText leaves the announced count as empty placeholders
+            packet.type = packet.type == .binaryEvent ? .event : .ack
+            packet.attachments = []
+            if count == 0 { return try Self.validated(packet) }
+            packet.attachments.reserveCapacity(count)
+            pending = packet
+            expectedAttachments = count
+            return nil
+        case .binary(let bytes):
+            guard var packet = pending else { throw SocketIOParseError("got binary data when not reconstructing a packet") }
+            packet.attachments.append(bytes)
+            if packet.attachments.count < expectedAttachments {
+                pending = packet
+                return nil
+            }
+            reset()
+            return try Self.validated(packet)
+        }
+    }
+
+    /// Checks that every placeholder names an attachment that exists (`illegal attachments` otherwise).
+    private static func validated(_ packet: SocketIOPacket) throws(SocketIOParseError) -> SocketIOPacket {
+        if let data = packet.data { try checkPlaceholders(data, count: packet.attachments.count) }
+        return packet
+    }
+
+    private static func checkPlaceholders(_ value: JSONValue, count: Int) throws(SocketIOParseError) {
+        switch value {
+        case .array(let elements):
+            for element in elements { try checkPlaceholders(element, count: count) }
+        case .object(let object):
+            if object["_placeholder"] == .bool(true) {
+                guard let num = object["num"], case .int(let n) = num, n >= 0, n < count else {
+                    throw SocketIOParseError("illegal attachments")
+                }
+                return
+            }
+            for entry in object { try checkPlaceholders(entry.value, count: count) }
+        default:
+            return
+        }
+    }
+
+    /// Decodes a text packet. For BINARY_* packets `attachments` comes back holding `N` empty arrays (the announced count).
+    public static func decodeText(_ bytes: [UInt8], maxAttachments: Int = 10,
+                                  jsonOptions: JSONParseOptions = .default) throws(SocketIOParseError) -> SocketIOPacket {
+        let result = bytes.withUnsafeBytes { raw -> Result<SocketIOPacket, SocketIOParseError> in
+            do throws(SocketIOParseError) {
+                return .success(try decodeText(raw, maxAttachments: maxAttachments, jsonOptions: jsonOptions))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    static func decodeText(_ raw: UnsafeRawBufferPointer, maxAttachments: Int,
+                           jsonOptions: JSONParseOptions) throws(SocketIOParseError) -> SocketIOPacket {
+        let n = raw.count
+        guard n > 0, raw[0] >= UInt8(ascii: "0"), let type = SocketIOPacketType(rawValue: raw[0] &- UInt8(ascii: "0")) else {
+            throw SocketIOParseError("unknown packet type")
+        }
+        var packet = SocketIOPacket(type: type)
+        var i = 1
+        if type == .binaryEvent || type == .binaryAck {
+            var count = 0
+            let start = i
+            while i < n, raw[i] != UInt8(ascii: "-") {
+                let d = raw[i] &- UInt8(ascii: "0")
+                guard d < 10, i - start < 6 else { throw SocketIOParseError("Illegal attachments") }
+                count = count * 10 + Int(d)
+                i += 1
+            }
+            guard i < n, i > start else { throw SocketIOParseError("Illegal attachments") }
+            guard count <= maxAttachments else { throw SocketIOParseError("too many attachments") }
+            i += 1  // the "-"
+            packet.attachments = Array(repeating: [], count: count)
+        }
+        if i < n, raw[i] == UInt8(ascii: "/") {
+            let start = i
+            while i < n, raw[i] != UInt8(ascii: ",") { i += 1 }
+            guard let nsp = String(validating: UnsafeRawBufferPointer(rebasing: raw[start..<i]), as: UTF8.self) else {
+                throw SocketIOParseError("invalid namespace")
+            }
+            packet.nsp = nsp
+            if i < n { i += 1 }  // the ","
+        }
+        if i < n, raw[i] &- UInt8(ascii: "0") < 10 {
+            var id = 0
+            let start = i
+            while i < n, raw[i] &- UInt8(ascii: "0") < 10 {
+                // Ack ids are JavaScript safe integers; longer digit runs are refused rather than rounded.
+                guard i - start < 15 else { throw SocketIOParseError("invalid ack id") }
+                id = id * 10 + Int(raw[i] &- UInt8(ascii: "0"))
+                i += 1
+            }
+            packet.id = id
+        }
+        if i < n {
+            do {
+                packet.data = try JSONValue.parse(bytes: UnsafeRawBufferPointer(rebasing: raw[i..<n]), options: jsonOptions)
+            } catch {
+                throw SocketIOParseError("invalid payload")
+            }
+        }
+        guard isPayloadValid(type, packet.data) else { throw SocketIOParseError("invalid payload") }
+        return packet
+    }
+
+    /// The official rules, except that an EVENT must carry its array (the official parser lets `2` alone through).
+    static func isPayloadValid(_ type: SocketIOPacketType, _ data: JSONValue?) -> Bool {
+        switch type {
+        case .connect:
+            guard let data else { return true }
+            if case .object = data { return true }
+            return false
+        case .disconnect:
+            return data == nil
+        case .connectError:
+            switch data {
+            case .string?, .object?: return true
+            default: return false
+            }
+        case .event, .binaryEvent:
+            guard case .array(let elements)? = data, let first = elements.first else { return false }
+            switch first {
+            case .int, .double: return true
+            case .string(let name): return !SocketIOPacket.reservedEvents.contains(name)
+            default: return false
+            }
+        case .ack, .binaryAck:
+            guard let data else { return true }
+            if case .array = data { return true }
+            return false
+        }
+    }
+}

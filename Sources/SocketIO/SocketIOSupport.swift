@@ -1,0 +1,215 @@
+import EventLoop
+import Glibc
+import GatewayProtocol
+
+public typealias SocketID = String
+public typealias Room = String
+
+/// The arguments of an event or an acknowledgement: JSON values, with binary buffers beside them. A binary argument is the
+/// placeholder `{"_placeholder":true,"num":N}` in `values` and its bytes in `attachments[N]` (how the wire carries it too).
+public struct SocketIOArguments: Sendable, Equatable, RandomAccessCollection, ExpressibleByArrayLiteral {
+    public var values: [JSONValue]
+    public var attachments: [[UInt8]]
+
+    public init() {
+        values = []
+        attachments = []
+    }
+
+    public init(_ values: [JSONValue], attachments: [[UInt8]] = []) {
+        self.values = values
+        self.attachments = attachments
+    }
+
+    public init(arrayLiteral elements: JSONValue...) { self.init(elements) }
+
+    public var startIndex: Int { values.startIndex }
+    public var endIndex: Int { values.endIndex }
+    public subscript(position: Int) -> JSONValue { values[position] }
+
+    /// Appends a JSON argument.
+    public mutating func append(_ value: JSONValue) { values.append(value) }
+
+    /// Appends a binary argument.
+    public mutating func appendBinary(_ bytes: [UInt8]) {
+        values.append(SocketIOPacket.placeholder(attachments.count))
+        attachments.append(bytes)
+    }
+
+    /// The bytes a placeholder stands for (nil when `value` is not a placeholder of these arguments).
+    public func binary(_ value: JSONValue) -> [UInt8]? {
+        guard value["_placeholder"] == .bool(true), let num = value["num"]?.intValue, num >= 0, num < attachments.count else {
+            return nil
+        }
+        return attachments[num]
+    }
+
+    /// The bytes of argument `index` when it is binary.
+    public func binary(at index: Int) -> [UInt8]? {
+        guard index >= 0, index < values.count else { return nil }
+        return binary(values[index])
+    }
+}
+
+/// A value confined to one loop, carried through `@Sendable` closures to be used back on that loop only.
+public struct LoopBound<Value>: @unchecked Sendable {
+    public let loop: EventLoop
+    private let _value: Value
+
+    public init(_ value: Value, loop: EventLoop) {
+        self.loop = loop
+        self._value = value
+    }
+
+    /// The value; on the loop's thread only.
+    public var value: Value {
+        precondition(loop.isInLoop, "a loop-bound value was used off its loop")
+        return _value
+    }
+}
+
+extension EventLoop {
+    /// Runs `task` now when called on this loop, else on the loop at its next iteration.
+    @inlinable
+    public func runOrExecute(_ task: @escaping @Sendable () -> Void) {
+        if isInLoop { task() } else { execute(task) }
+    }
+}
+
+/// The connection details a socket was made with, as the official `socket.handshake`.
+public struct SocketIOHandshake: Sendable {
+    public var headers: [(String, String)]
+    public var query: [String: String]
+    public var address: String
+    public var secure: Bool
+    public var url: String
+    /// Milliseconds since the Unix epoch.
+    public var issuedMs: UInt64
+    /// True when the request carried an `Origin` header.
+    public var xdomain: Bool
+    /// The payload of the CONNECT packet (`{}` when there was none).
+    public var auth: JSONObject
+
+    init(engine: EngineHandshake, auth: JSONObject) {
+        headers = engine.headers
+        query = engine.query
+        address = engine.remoteAddress
+        secure = engine.isSecure
+        url = engine.url
+        issuedMs = engine.issuedMs
+        xdomain = engine.header("origin") != nil
+        self.auth = auth
+    }
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.0.lowercased() == lower }?.1
+    }
+}
+
+/// Refuses a connection from a namespace middleware: the client gets CONNECT_ERROR `{"message":…,"data":…}`.
+public struct SocketIOConnectError: Error, Sendable, Equatable {
+    public var message: String
+    public var data: JSONValue?
+    public init(_ message: String, data: JSONValue? = nil) {
+        self.message = message
+        self.data = data
+    }
+
+    var payload: JSONValue {
+        var object: JSONObject = ["message": .string(message)]
+        if let data { object["data"] = data }
+        return .object(object)
+    }
+}
+
+/// Options of the connection state recovery (Socket.IO 4.6+).
+public struct SocketIOStateRecovery: Sendable {
+    /// How long a disconnected session (and the packets it may have missed) is kept.
+    public var maxDisconnectionDurationMs: UInt64
+    /// A recovered socket skips the namespace middlewares.
+    public var skipMiddlewares: Bool
+
+    public init(maxDisconnectionDurationMs: UInt64 = 120_000, skipMiddlewares: Bool = true) {
+        self.maxDisconnectionDurationMs = maxDisconnectionDurationMs
+        self.skipMiddlewares = skipMiddlewares
+    }
+}
+
+public struct SocketIOServerOptions: Sendable {
+    /// A connection that has joined no namespace after this long is closed.
+    public var connectTimeoutMs: UInt64 = 45_000
+    /// Binary attachments one packet may announce.
+    public var maxAttachments = 10
+    public var jsonOptions = JSONParseOptions()
+    /// nil: off (the default, as official).
+    public var connectionStateRecovery: SocketIOStateRecovery?
+    /// One adapter per namespace; the in-memory one by default.
+    public var adapterFactory: @Sendable (SocketIONamespace) -> any SocketIOAdapter = { InMemoryAdapter(namespace: $0) }
+    /// Monotonic milliseconds (replaceable in tests).
+    public var clockMs: @Sendable () -> UInt64 = SocketIOIDs.monotonicMs
+    /// Socket ids and private session ids (20 random URL-safe base64 characters by default, as `base64id`).
+    public var generateID: @Sendable () -> String = SocketIOIDs.random
+
+    public init() {}
+}
+
+public enum SocketIOIDs {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// 15 random bytes as 20 URL-safe base64 characters.
+    @Sendable public static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 15)
+        for i in 0..<15 { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        var i = 0
+        while i < 15 {
+            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out.append(alphabet[Int(v >> 18 & 63)])
+            out.append(alphabet[Int(v >> 12 & 63)])
+            out.append(alphabet[Int(v >> 6 & 63)])
+            out.append(alphabet[Int(v & 63)])
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Sendable public static func monotonicMs() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+
+    @Sendable static func wallClockMs() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// Broadcast flags, as the official `BroadcastFlags`.
+public struct SocketIOBroadcastFlags: Sendable, Equatable {
+    /// Dropped for a recipient whose transport is not writable right now; never kept for state recovery.
+    public var volatile = false
+    public var compress: Bool?
+    /// This server only (no effect with the in-memory adapter).
+    public var local = false
+    /// For `emitWithAck`.
+    public var timeoutMs: UInt64?
+    public init() {}
+}
+
+/// Which sockets an adapter operation addresses: those in any of `rooms` (every socket when empty), minus those in any of
+/// `except`.
+public struct SocketIOBroadcastOptions: Sendable, Equatable {
+    public var rooms: Set<Room>
+    public var except: Set<Room>
+    public var flags: SocketIOBroadcastFlags
+    public init(rooms: Set<Room> = [], except: Set<Room> = [], flags: SocketIOBroadcastFlags = SocketIOBroadcastFlags()) {
+        self.rooms = rooms
+        self.except = except
+        self.flags = flags
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class SocketIOTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
