@@ -17,6 +17,8 @@ public final class Gateway: @unchecked Sendable {
     let webSocketEcho: WebSocketServer?
     /// The Engine.IO conformance fixture, with `GATEWAY_CONFORMANCE=1` only.
     let engineIOConformance: EngineIOServer?
+    /// The official Socket.IO suite's fixture (`GATEWAY_CONFORMANCE=1` only).
+    let socketIOConformance: ConformanceSocketIO.Fixture?
     private var redirect: HTTPServer?
     private var listeners: [Listener] = []
     private let counter: ConnectionCounter
@@ -42,6 +44,7 @@ public final class Gateway: @unchecked Sendable {
         HealthRoutes.register(on: http, group: group, storage: storage)
         webSocketEcho = WebSocketEcho.install(on: http, group: group, settings: configuration.websocket)
         engineIOConformance = ConformanceEngineIO.install(on: http)
+        socketIOConformance = ConformanceSocketIO.install(on: http)
     }
 
     static func httpConfiguration(_ configuration: GatewayConfiguration) -> HTTPServerConfiguration {

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# The official socket.io protocol test suite against the gateway: see ../official-suite.sh.
+exec "$(dirname "$0")/../official-suite.sh" socket.io "$@"
