@@ -68,7 +68,7 @@ public final class EngineIOServer: @unchecked Sendable {
     public func closeAll() {
         let entries = sockets.withLock { Array($0.values) }
         for entry in entries {
-            let box = LoopBound(entry.socket)
+            let box = LoopBound(entry.socket, loop: entry.loop)
             entry.loop.execute { box.value.closeDiscarding(reason: "server shutting down") }
         }
     }
@@ -123,7 +123,7 @@ public final class EngineIOServer: @unchecked Sendable {
             if entry.loop === context.loop {
                 Self.pollingRequest(PollingRequest(context: context, remote: false), for: entry.socket)
             } else {
-                let box = LoopBound((entry.socket, context))
+                let box = LoopBound((entry.socket, context), loop: entry.loop)
                 entry.loop.execute { Self.pollingRequest(PollingRequest(context: box.value.1, remote: true), for: box.value.0) }
             }
             return
@@ -144,7 +144,7 @@ public final class EngineIOServer: @unchecked Sendable {
         if !ordered, let candidate = socket.upgradeCandidate as? EngineIOWebSocketTransport, candidate.isRemote {
             // The upgrading WebSocket lives on another loop: let what it already read (`2probe`, `5`) reach this
             // socket first, as a single-threaded server would, so a poll sent after `5` is refused as the official one.
-            let box = LoopBound((request, socket))
+            let box = LoopBound((request, socket), loop: socket.loop)
             candidate.afterReceivedInput { pollingRequest(box.value.0, for: box.value.1, ordered: true) }
             return
         }
@@ -209,7 +209,7 @@ public final class EngineIOServer: @unchecked Sendable {
         if entry.loop === session.loop {
             entry.socket.maybeUpgrade(transport)
         } else {
-            let box = LoopBound((entry.socket, transport))
+            let box = LoopBound((entry.socket, transport), loop: entry.loop)
             entry.loop.execute { box.value.0.maybeUpgrade(box.value.1) }
         }
     }

@@ -137,11 +137,6 @@ public final class EngineIOPreparedMessage: Sendable {
     }
 }
 
-/// Carries a loop-confined object to its own loop through `EventLoop.execute`; only ever unwrapped there.
-struct LoopBound<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
 
 /// Minimal JSON string writing (the open packet and error bodies are built by hand).
 enum EngineIOJSON {

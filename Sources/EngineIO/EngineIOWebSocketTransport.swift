@@ -71,7 +71,7 @@ final class EngineIOWebSocketTransport: EngineIOTransport, @unchecked Sendable {
         if !isRemote {
             body(self)
         } else {
-            let box = LoopBound((self, body))
+            let box = LoopBound((self, body), loop: socketLoop)
             socketLoop.execute { box.value.1(box.value.0) }
         }
     }
@@ -98,7 +98,7 @@ final class EngineIOWebSocketTransport: EngineIOTransport, @unchecked Sendable {
         if !isRemote {
             body(session)
         } else {
-            let box = LoopBound((session, body))
+            let box = LoopBound((session, body), loop: sessionLoop)
             sessionLoop.execute { box.value.1(box.value.0) }
         }
     }
@@ -111,7 +111,7 @@ final class EngineIOWebSocketTransport: EngineIOTransport, @unchecked Sendable {
         if !isRemote {
             for packet in packets { Self.write(packet, to: session) }
         } else {
-            let box = LoopBound((session, packets))
+            let box = LoopBound((session, packets), loop: sessionLoop)
             sessionLoop.execute { for packet in box.value.1 { Self.write(packet, to: box.value.0) } }
         }
     }

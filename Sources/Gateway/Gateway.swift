@@ -139,7 +139,7 @@ public final class Gateway: @unchecked Sendable {
         }
         try start()
         let loop = group.loops[0]
-        let box = UncheckedSendable(signals)
+        let box = LoopBound(signals, loop: loop)
         let stopping = Atomic<Bool>(false)
         loop.execute { [self] in
             do {

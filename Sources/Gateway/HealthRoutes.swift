@@ -15,7 +15,7 @@ enum HealthRoutes {
             let check = ReadinessCheck(context: context, loops: group.loops.count)
             context.loop.scheduleTimer(afterMs: readinessTimeoutMs) { check.finish() }
             let home = context.loop
-            let box = UncheckedSendable(check)
+            let box = LoopBound(check, loop: home)
             for loop in group.loops {
                 loop.execute { home.execute { box.value.loopAnswered() } }
             }
@@ -56,8 +56,3 @@ private final class ReadinessCheck {
     }
 }
 
-/// Moves a loop-confined object through `EventLoop.execute` back to its own loop; only unwrapped there.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

@@ -32,16 +32,11 @@ public final class HTTPRequestContext {
 
     /// For handlers that finish on another thread (storage, outbound HTTP): hops back to the connection's loop.
     public func respondFromAnyThread(_ response: HTTPResponse) {
-        let box = UncheckedBox(self)
+        let box = LoopBound(self, loop: loop)
         loop.execute { box.value.respond(response) }
     }
 }
 
-/// Carries a loop-confined object to its own loop through `EventLoop.execute`; only ever unwrapped there.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
 
 public typealias HTTPRouteHandler = @Sendable (HTTPRequestContext) -> Void
 

@@ -30,7 +30,7 @@ final class Recorder: EngineIOSocketDelegate, @unchecked Sendable {
     /// Runs `body` with the socket on its loop.
     func withSocket(_ sid: String, _ body: @escaping @Sendable (EngineIOSocket) -> Void) {
         guard let box = sockets.withLock({ $0[sid] }) else { return XCTFail("no socket \(sid)") }
-        box.value.loop.execute { body(box.value) }
+        box.loop.execute { body(box.value) }
     }
 }
 
@@ -53,7 +53,7 @@ final class EngineIOTestServer {
         engine.allowRequest = allowRequest
         engine.onConnection = { socket in
             socket.delegate = recorder
-            let box = LoopBound(socket)
+            let box = LoopBound(socket, loop: socket.loop)
             recorder.sockets.withLock { $0[socket.id] = box }
         }
         listener = try http.listen(host: "127.0.0.1", port: 0)
