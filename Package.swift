@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["EventLoop", "CZlib"], exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "WebSocket", dependencies: ["HTTP", "EventLoop", "CZlib", "COpenSSL"], exclude: ["README.md"],
                 swiftSettings: hotPath),
-        .target(name: "EngineIO", dependencies: ["HTTP", "WebSocket", "EventLoop"], exclude: ["README.md"], swiftSettings: hotPath),
+        .target(name: "EngineIO", dependencies: ["HTTP", "WebSocket", "EventLoop", "GatewayProtocol"], exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "GatewayProtocol", path: "Protocol", exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "SocketIO", dependencies: ["EngineIO", "GatewayProtocol", "EventLoop"], exclude: ["README.md"],
                 swiftSettings: hotPath),

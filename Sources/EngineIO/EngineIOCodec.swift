@@ -1,3 +1,4 @@
+import GatewayProtocol
 /// An Engine.IO v4 packet (engine.io-parser): a type digit, then optional data.
 public enum EngineIOPacket: Sendable, Equatable {
     /// `0` + the handshake JSON.
@@ -117,11 +118,11 @@ public enum EngineIOCodec {
     public static func openPacketJSON(sid: String, upgrades: [String], pingInterval: Int, pingTimeout: Int,
                                       maxPayload: Int) -> [UInt8] {
         var out = Array("{\"sid\":".utf8)
-        EngineIOJSON.appendString(sid, to: &out)
+        JSONWriter.appendString(sid, to: &out)
         out += Array(",\"upgrades\":[".utf8)
         for (i, upgrade) in upgrades.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            EngineIOJSON.appendString(upgrade, to: &out)
+            JSONWriter.appendString(upgrade, to: &out)
         }
         out += Array("],\"pingInterval\":\(pingInterval),\"pingTimeout\":\(pingTimeout),\"maxPayload\":\(maxPayload)}".utf8)
         return out

@@ -1,3 +1,4 @@
+import GatewayProtocol
 import HTTP
 import Synchronization
 import WebSocket
@@ -52,7 +53,7 @@ public struct EngineIOError: Error, Sendable, Equatable {
     /// The JSON body, byte for byte as `JSON.stringify({code, message})`.
     public var jsonBody: [UInt8] {
         var out = Array("{\"code\":\(code),\"message\":".utf8)
-        EngineIOJSON.appendString(message, to: &out)
+        JSONWriter.appendString(message, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }
@@ -138,24 +139,3 @@ public final class EngineIOPreparedMessage: Sendable {
 }
 
 
-/// Minimal JSON string writing (the open packet and error bodies are built by hand).
-enum EngineIOJSON {
-    static func appendString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-}

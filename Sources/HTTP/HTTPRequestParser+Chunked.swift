@@ -30,7 +30,7 @@ extension HTTPRequestParser {
         -> (size: Int, extensionBytes: Int) {
         var i = start
         var size = 0
-        while i < end, let digit = hexValue(p[i]) {
+        while i < end, let digit = PercentEncoding.hexValue(p[i]).map(Int.init) {
             // Overflow is refused, never wrapped or truncated: a peer that reads the size differently would see a
             // different message boundary.
             if size > Int.max >> 4 { throw .malformed("chunk size overflow") }
@@ -53,24 +53,11 @@ extension HTTPRequestParser {
         return (size, end - digitsEnd)
     }
 
-    @inline(__always) static func hexValue(_ b: UInt8) -> Int? {
-        switch b {
-        case 0x30...0x39: Int(b - 0x30)
-        case 0x41...0x46: Int(b - 0x41 + 10)
-        case 0x61...0x66: Int(b - 0x61 + 10)
-        default: nil
-        }
-    }
-
     /// Returns true when the chunk's data is complete.
     mutating func readChunkData(_ remaining: Int) -> Bool {
-        let n = min(remaining, buffer.count - readIndex)
-        if n > 0 {
-            pending.body.append(contentsOf: buffer[readIndex..<(readIndex + n)])
-            readIndex += n
-        }
-        state = n == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - n)
-        return n == remaining
+        let left = takeBodyBytes(remaining)
+        state = left == 0 ? .chunkDataEnd : .chunkData(remaining: left)
+        return left == 0
     }
 
     /// The CRLF (or bare LF) after a chunk's data; anything else means the sizes lie about the data.

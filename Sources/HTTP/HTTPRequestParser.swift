@@ -276,13 +276,19 @@ public struct HTTPRequestParser: Sendable {
 
     /// Returns true when the Content-Length body is complete.
     mutating func readBodyBytes(_ remaining: Int) -> Bool {
+        let left = takeBodyBytes(remaining)
+        state = left == 0 ? .complete : .body(remaining: left)
+        return left == 0
+    }
+
+    /// Moves up to `remaining` buffered bytes into the body (both framings); returns how many are still to come.
+    mutating func takeBodyBytes(_ remaining: Int) -> Int {
         let n = min(remaining, buffer.count - readIndex)
         if n > 0 {
             pending.body.append(contentsOf: buffer[readIndex..<(readIndex + n)])
             readIndex += n
         }
-        state = n == remaining ? .complete : .body(remaining: remaining - n)
-        return n == remaining
+        return remaining - n
     }
 
     // MARK: Byte classes
