@@ -110,6 +110,16 @@ final class EngineIOServerTests: XCTestCase {
         XCTAssertTrue(server.recorder.messages.withLock { $0.isEmpty })
     }
 
+    func testPostOfExactlyMaxPayloadIsAcceptedAndOneByteMoreIsNot() throws {
+        let port = try start(EngineIOConfiguration(maxPayload: 100))
+        let sid = try openPollingSession(port)
+        let atLimit = try post(port, sid, "4" + String(repeating: "x", count: 99))
+        XCTAssertEqual(atLimit.status, 200, "a body of exactly maxPayload bytes is allowed")
+        XCTAssertTrue(waitUntil { server.recorder.messages.withLock { $0.count } == 1 })
+        let overLimit = try post(port, sid, "4" + String(repeating: "x", count: 100))
+        XCTAssertEqual(overLimit.status, 413, "maxPayload + 1 bytes is refused")
+    }
+
     func testBinaryContentTypeIsRefused() throws {
         let port = try start()
         let sid = try openPollingSession(port)
