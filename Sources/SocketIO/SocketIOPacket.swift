@@ -72,12 +72,7 @@ public struct SocketIOPacket: Sendable, Equatable {
     }
 
     /// `{"_placeholder":true,"num":N}`, in that key order.
-    public static func placeholder(_ num: Int) -> JSONValue {
-        var object = JSONObject(minimumCapacity: 2)
-        object["_placeholder"] = .bool(true)
-        object["num"] = .int(num)
-        return .object(object)
-    }
+    public static func placeholder(_ num: Int) -> JSONValue { EventArguments.placeholder(num) }
 }
 
 // MARK: Decoding
