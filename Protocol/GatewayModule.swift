@@ -12,6 +12,8 @@ public protocol GatewayModule: Sendable {
     static var name: String { get }
     /// The contract version the module was built against (normally `ContractVersion.current` at the time).
     static var contractVersion: ContractVersion { get }
+    /// Whether the module runs when the configuration does not mention it (see the extension: true unless overridden).
+    static var enabledByDefault: Bool { get }
     init(setup: any ModuleSetup) throws
     /// Every module has been built and migrations have run; services of other modules can be looked up now.
     func start(_ context: any ModuleContext) async throws
@@ -44,4 +46,10 @@ public struct ModuleError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func rateLimited(_ message: String, retryAfterSeconds: Int? = nil) -> ModuleError {
         ModuleError(message, status: 429, code: "rate_limited")
     }
+}
+
+extension GatewayModule {
+    /// Modules run unless their configuration says `enabled: false`; a module that must be asked for (the benchmark
+    /// module) says false here.
+    public static var enabledByDefault: Bool { true }
 }

@@ -27,8 +27,14 @@ public enum Log {
 
     public static func write(_ level: Level, _ event: String, _ fields: KeyValuePairs<String, Any>) {
         guard level >= minimumLevel else { return }
+        write(level, event, pairs: fields.map { ($0.key, "\($0.value)") })
+    }
+
+    /// For fields assembled at run time (a module's log lines).
+    public static func write(_ level: Level, _ event: String, pairs: [(String, String)]) {
+        guard level >= minimumLevel else { return }
         var line = "ts=\(timestamp()) level=\(level.name) event=\(event)"
-        for (key, value) in fields { line += " \(key)=\(quoted("\(value)"))" }
+        for (key, value) in pairs { line += " \(key)=\(quoted(value))" }
         line += "\n"
         // One write(2) per line: lines from several loop threads never interleave.
         var bytes = Array(line.utf8)

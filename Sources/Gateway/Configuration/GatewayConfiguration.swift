@@ -96,6 +96,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var connection: ConnectionSettings
     public var websocket: WebSocketSettings
     public var modules: [String: ModuleSettings]
+    public var socketio = SocketIOSettings()
 
     /// The defaults from the option table.
     public init() {

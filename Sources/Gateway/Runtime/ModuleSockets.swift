@@ -1,0 +1,222 @@
+import EventLoop
+import GatewayProtocol
+import SocketIO
+
+/// Wires the modules' socket declarations to the Socket.IO server: authentication on every namespace, presence, the
+/// users directory at connect, each socket's ordered event queue, and connect/disconnect hooks.
+final class ModuleSockets: Sendable {
+    struct Handler: Sendable {
+        let module: String
+        let run: EventHandler
+    }
+
+    private let runtime: GatewayRuntime
+    private let verifier: any TokenVerifying
+    private let maxPendingEvents: Int
+    /// namespace → event → handler; fixed before the server accepts anyone.
+    private let handlers: [String: [String: Handler]]
+    private let connectHooks: [String: [(module: String, run: ConnectHandler)]]
+    private let disconnectHooks: [String: [(module: String, run: DisconnectHandler)]]
+    private let metrics: SocketMetrics
+
+    init(modules: [ModuleHost], runtime: GatewayRuntime, verifier: any TokenVerifying, maxPendingEvents: Int) {
+        var handlers: [String: [String: Handler]] = ["/": [:]]
+        var connectHooks: [String: [(String, ConnectHandler)]] = [:]
+        var disconnectHooks: [String: [(String, DisconnectHandler)]] = [:]
+        for host in modules {
+            for event in host.declarations.events {
+                handlers[event.namespace, default: [:]][event.name] = Handler(module: host.name, run: event.handler)
+            }
+            for hook in host.declarations.connectHandlers {
+                handlers[hook.namespace, default: [:]] = handlers[hook.namespace] ?? [:]
+                connectHooks[hook.namespace, default: []].append((host.name, hook.handler))
+            }
+            for hook in host.declarations.disconnectHandlers {
+                handlers[hook.namespace, default: [:]] = handlers[hook.namespace] ?? [:]
+                disconnectHooks[hook.namespace, default: []].append((host.name, hook.handler))
+            }
+        }
+        self.handlers = handlers
+        self.connectHooks = connectHooks
+        self.disconnectHooks = disconnectHooks
+        self.runtime = runtime
+        self.verifier = verifier
+        self.maxPendingEvents = maxPendingEvents
+        metrics = SocketMetrics(registry: runtime.metrics, modules: modules)
+    }
+
+    var namespaces: [String] { handlers.keys.sorted() }
+
+    func install(on server: SocketIOServer) {
+        for name in namespaces {
+            let namespace = server.of(name)
+            namespace.use { [self] socket, next in authenticate(socket, next) }
+            namespace.onConnection { [self] socket in connected(socket) }
+        }
+    }
+
+    // MARK: Authentication (on the socket's loop)
+
+    private func authenticate(_ socket: SocketIOSocket, _ next: SocketIONext) {
+        guard case .string(let token)? = socket.handshake.auth["token"], !token.isEmpty else {
+            metrics.authFailures.increment()
+            next(SocketIOConnectError(TokenRejection.missing.message, data: ["code": .string(TokenRejection.missing.code)]))
+            return
+        }
+        let bound = LoopBound(socket, loop: socket.loop)
+        let verifier = self.verifier
+        let failures = metrics.authFailures
+        Task.immediate {
+            do throws(TokenRejection) {
+                let identity = try await verifier.identity(fromToken: token)
+                bound.loop.runOrExecute {
+                    Self.store(identity, in: bound.value)
+                    next()
+                }
+            } catch {
+                failures.increment()
+                Log.info("socket_auth_refused", ["reason": error.code, "message": error.message,
+                                                  "address": bound.value.handshake.address])
+                next(SocketIOConnectError(error.message, data: ["code": .string(error.code)]))
+            }
+        }
+    }
+
+    /// The identity lives in `socket.data` so that it survives a recovered reconnection, which skips the middlewares.
+    private static func store(_ identity: Identity, in socket: SocketIOSocket) {
+        socket.data["userId"] = .string(identity.userId)
+        socket.data["role"] = .string(identity.role)
+        socket.data["claims"] = .object(identity.claims)
+        socket.data["isAdmin"] = .bool(identity.isAdmin)
+        socket.data["isService"] = .bool(identity.isService)
+    }
+
+    private static func identity(of socket: SocketIOSocket) -> Identity? {
+        guard let userId = socket.data["userId"]?.stringValue else { return nil }
+        return Identity(userId: userId, role: socket.data["role"]?.stringValue ?? "",
+                        claims: socket.data["claims"]?.objectValue ?? [:],
+                        isAdmin: socket.data["isAdmin"]?.boolValue ?? false,
+                        isService: socket.data["isService"]?.boolValue ?? false)
+    }
+
+    // MARK: Connected sockets (on the socket's loop)
+
+    private func connected(_ socket: SocketIOSocket) {
+        guard let identity = Self.identity(of: socket) else {
+            socket.disconnect(close: true)
+            return
+        }
+        let nsp = socket.nsp
+        let info = SocketInfo(id: socket.id, namespace: nsp, user: identity, remoteAddress: socket.handshake.address)
+        let session = SocketSession(info: info, socket: socket, maxPending: maxPendingEvents)
+        socket.join(UserRooms.room(for: identity.userId))
+        metrics.connected.add(1)
+        let runtime = self.runtime
+        if runtime.presence.socketConnected(userId: identity.userId) {
+            _ = runtime.messaging.emit("userOnline", [.object(["userId": .string(identity.userId), "socketId": .string(socket.id)])],
+                                       to: .everyone)
+        }
+        let hooks = connectHooks[nsp] ?? []
+        _ = session.enqueue(SocketSession.Job {
+            do { try await runtime.users.recordConnect(identity) } catch {
+                Log.warning("users_record_failed", ["user": identity.userId, "error": "\(error)"])
+            }
+            for hook in hooks {
+                do { try await hook.run(info) } catch {
+                    Log.error("module_connect_hook_failed", ["module": hook.module, "error": "\(error)"])
+                }
+            }
+            return .none
+        }, ack: nil)
+
+        let table = handlers[nsp] ?? [:]
+        socket.onAny { [metrics] event, arguments, ack in
+            guard let handler = table[event] else {
+                metrics.unknownEvents.increment()
+                ack?.send([.object(["error": .string("unknown event \(event)"), "code": .string("unknown_event")])])
+                return
+            }
+            let context = EventContext(name: event, socket: info, arguments: arguments, wantsAck: ack != nil)
+            let counters = metrics.counters(module: handler.module)
+            counters.received.increment()
+            let accepted = session.enqueue(SocketSession.Job {
+                let started = ContinuousClock.now
+                defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
+                do {
+                    return .ack(try await handler.run(context))
+                } catch let error as ModuleError {
+                    counters.refused.increment()
+                    return .failure(message: error.message, code: error.code ?? "error", event: event)
+                } catch {
+                    counters.failed.increment()
+                    Log.error("module_handler_failed", ["module": handler.module, "event": event, "error": "\(error)"])
+                    return .failure(message: "internal error", code: "internal", event: event)
+                }
+            }, ack: ack)
+            if !accepted {
+                counters.refused.increment()
+                let message = "too many events in flight (socketio.maxPendingEvents = \(session.maxPending))"
+                if let ack {
+                    ack.send([.object(["error": .string(message), "code": .string("overloaded")])])
+                } else {
+                    socket.emit("error", arguments: [.object(["message": .string(message), "code": .string("overloaded"),
+                                                              "event": .string(event)])])
+                }
+            }
+        }
+
+        let goodbyes = disconnectHooks[nsp] ?? []
+        socket.onDisconnect { [metrics] reason in
+            metrics.connected.add(-1)
+            if runtime.presence.socketDisconnected(userId: identity.userId) {
+                runtime.messaging.emit("userOffline", [.object(["userId": .string(identity.userId)])], to: .everyone)
+            }
+            guard !goodbyes.isEmpty else { return }
+            // Queued behind the socket's pending events, so a module sees its last events before the goodbye.
+            _ = session.enqueue(SocketSession.Job {
+                for hook in goodbyes { await hook.run(info, reason) }
+                return .none
+            }, ack: nil)
+        }
+    }
+}
+
+/// The gateway's own socket metrics.
+struct SocketMetrics: Sendable {
+    struct ModuleCounters: Sendable {
+        let received: CounterSeries
+        let refused: CounterSeries
+        let failed: CounterSeries
+        let latency: HistogramSeries
+    }
+
+    let connected: GaugeSeries
+    let authFailures: CounterSeries
+    let unknownEvents: CounterSeries
+    private let perModule: [String: ModuleCounters]
+
+    init(registry: MetricsRegistry, modules: [ModuleHost]) {
+        connected = registry.gauge("fitmate_socket_connected", help: "Authenticated Socket.IO sockets (all namespaces).")
+        authFailures = registry.counter("fitmate_socket_auth_failures_total", help: "Socket connections refused by authentication.")
+        unknownEvents = registry.counter("fitmate_socket_unknown_events_total", help: "Events no module handles.")
+        var perModule: [String: ModuleCounters] = [:]
+        for host in modules {
+            let labels = ["module": host.name]
+            perModule[host.name] = ModuleCounters(
+                received: registry.counter("fitmate_events_received_total", help: "Socket events handed to modules.", labels: labels),
+                refused: registry.counter("fitmate_events_refused_total", help: "Events answered with a module's error.", labels: labels),
+                failed: registry.counter("fitmate_handler_errors_total", help: "Handlers that failed unexpectedly.", labels: labels),
+                latency: registry.histogram("fitmate_handler_duration_seconds", help: "Time from dequeue to reply.", labels: labels))
+        }
+        self.perModule = perModule
+    }
+
+    func counters(module: String) -> ModuleCounters { perModule[module]! }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}

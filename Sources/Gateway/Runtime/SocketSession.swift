@@ -1,0 +1,84 @@
+import EventLoop
+import GatewayProtocol
+import SocketIO
+
+/// One authenticated socket's event queue, confined to its loop. Events run one at a time in arrival order (the contract
+/// promises it: a chat client's messages are saved and broadcast in the order it sent them); a handler runs as a task that
+/// starts inline, so a handler that never suspends answers before the loop moves on.
+final class SocketSession {
+    struct Job {
+        let run: @Sendable () async -> Reply
+    }
+
+    enum Reply: Sendable {
+        case none
+        case ack(EventArguments)
+        /// A failed handler: the error ack when one was asked for, else an `error` event.
+        case failure(message: String, code: String, event: String)
+    }
+
+    let info: SocketInfo
+    let loop: EventLoop
+    weak var socket: SocketIOSocket?
+    private var pending: [(Job, SocketIOAck?)] = []
+    private var head = 0
+    private var running = false
+    let maxPending: Int
+
+    init(info: SocketInfo, socket: SocketIOSocket, maxPending: Int) {
+        self.info = info
+        self.loop = socket.loop
+        self.socket = socket
+        self.maxPending = maxPending
+    }
+
+    var queuedCount: Int { pending.count - head + (running ? 1 : 0) }
+
+    /// False when the queue is full (the caller answers the client with an error instead).
+    func enqueue(_ job: Job, ack: SocketIOAck?) -> Bool {
+        guard queuedCount < maxPending else { return false }
+        pending.append((job, ack))
+        if !running { runNext() }
+        return true
+    }
+
+    private func runNext() {
+        guard head < pending.count else {
+            pending.removeAll(keepingCapacity: true)
+            head = 0
+            running = false
+            return
+        }
+        let (job, ack) = pending[head]
+        head += 1
+        running = true
+        let bound = LoopBound((self, ack), loop: loop)
+        Task.immediate {
+            let reply = await job.run()
+            bound.loop.runOrExecute {
+                let (session, ack) = bound.value
+                session.send(reply, ack: ack)
+                session.runNext()
+            }
+        }
+    }
+
+    private func send(_ reply: Reply, ack: SocketIOAck?) {
+        switch reply {
+        case .none:
+            ack?.send([])
+        case .ack(let arguments):
+            ack?.send(arguments)
+        case .failure(let message, let code, let event):
+            var body = JSONObject(minimumCapacity: 3)
+            body["message"] = .string(message)
+            body["code"] = .string(code)
+            if let ack {
+                ack.send([.object(["error": .string(message), "code": .string(code)])])
+            } else {
+                body["event"] = .string(event)
+                socket?.emit("error", arguments: [.object(body)])
+            }
+        }
+    }
+}

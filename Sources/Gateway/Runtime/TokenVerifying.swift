@@ -1,0 +1,21 @@
+import GatewayProtocol
+
+/// Turns a bearer token into the caller's identity, or an error whose message may be shown to the client (it never
+/// contains the token). Implemented by the JWT authenticator; tests may use their own.
+protocol TokenVerifying: Sendable {
+    func identity(fromToken token: String) async throws(TokenRejection) -> Identity
+}
+
+struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// `missing_token` or `invalid_token`: what a client can branch on.
+    let code: String
+    let message: String
+    init(code: String = "invalid_token", _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    var description: String { message }
+
+    static let missing = TokenRejection(code: "missing_token", "missing token: send it as auth.token (Socket.IO) or "
+                                        + "Authorization: Bearer (REST)")
+}
