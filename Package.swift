@@ -38,12 +38,15 @@ let package = Package(
 
         // Test-only helpers (blocking clients, certificates made at test time); never shipped.
         .target(name: "TestSupport", dependencies: ["EventLoop"], path: "Tests/TestSupport"),
+        // A handler module built only against the contract, for the runtime's tests.
+        .target(name: "ExampleModule", dependencies: ["GatewayProtocol"], path: "Tests/ExampleModule"),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "EventLoop", "TestSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "EventLoop", "TestSupport"]),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "HTTP", "WebSocket", "EventLoop", "TestSupport"]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "EngineIO", "GatewayProtocol", "EventLoop", "TestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["GatewayProtocol"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "TestSupport"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "TestSupport", "ExampleModule",
+                                                        "GatewayProtocol"]),
     ]
 )
