@@ -33,7 +33,9 @@ let package = Package(
                 swiftSettings: hotPath),
         .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "WebSocket", "EngineIO", "SocketIO", "GatewayProtocol", "CSQLite", "CCurl"],
                 exclude: ["README.md"]),
-        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway"]),
+        // Handler modules: each depends on the contract only.
+        .target(name: "Bench", dependencies: ["GatewayProtocol"], path: "Plugins/Bench"),
+        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench"]),
         .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop"], swiftSettings: hotPath),
 
         // Test-only helpers (blocking clients, certificates made at test time); never shipped.

@@ -22,8 +22,8 @@ public protocol Messaging: Sendable {
 }
 
 extension Messaging {
-    /// Emits one JSON-encodable payload: the common case (`emit("newMessage", saved, to: .room(id))`).
-    public func emit(_ event: String, _ payload: some Encodable & Sendable, to audience: Audience, namespace: String = "/",
+    /// Emits one `Encodable` payload: the common case (`emit("newMessage", json: saved, to: .room(id))`).
+    public func emit(_ event: String, json payload: some Encodable & Sendable, to audience: Audience, namespace: String = "/",
                      except: Set<String> = []) throws(PayloadError) {
         let arguments = EventArguments([try JSONValueEncoder().encode(payload)])
         emit(event, arguments, to: audience, namespace: namespace, except: except)

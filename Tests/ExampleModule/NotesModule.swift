@@ -64,7 +64,7 @@ public final class NotesModule: GatewayModule {
             let row = try await context.database.query(
                 "INSERT INTO notes (text, author) VALUES (?, ?) RETURNING id", [.text(payload.text), .text(event.user.userId)])
             let note = Note(id: row.first?["id"].int64Value ?? 0, text: payload.text, author: event.user.userId)
-            try context.messaging.emit("note.added", note, to: .room("notes"))
+            try context.messaging.emit("note.added", json: note, to: .room("notes"))
             context.metrics.counter("notes_added_total", help: "Notes saved.").increment()
             return note
         }
