@@ -66,32 +66,37 @@ final class EVPKey: @unchecked Sendable {
     /// An RSA public key from its modulus and exponent (big-endian bytes, as in a JWK).
     static func rsaPublicKey(modulus: [UInt8], exponent: [UInt8]) -> Result<EVPKey, KeyProblem> {
         fromData(type: "RSA") { builder in
-            guard let n = BN_bin2bn(modulus, Int32(modulus.count), nil) else { return [] }
-            guard let e = BN_bin2bn(exponent, Int32(exponent.count), nil) else { BN_free(n); return [] }
-            guard OSSL_PARAM_BLD_push_BN(builder, "n", n) == 1, OSSL_PARAM_BLD_push_BN(builder, "e", e) == 1 else {
-                BN_free(n); BN_free(e); return []
-            }
-            return [n, e]
+            let n = BN_bin2bn(modulus, Int32(modulus.count), nil), e = BN_bin2bn(exponent, Int32(exponent.count), nil)
+            let release = { BN_free(n); BN_free(e) }
+            guard let n, let e, OSSL_PARAM_BLD_push_BN(builder, cName("n"), n) == 1,
+                  OSSL_PARAM_BLD_push_BN(builder, cName("e"), e) == 1 else { release(); return nil }
+            return release
         }
     }
 
     /// An EC public key from its curve and affine coordinates (as in a JWK).
     static func ecPublicKey(curve: EllipticCurve, x: [UInt8], y: [UInt8]) -> Result<EVPKey, KeyProblem> {
-        let point = [0x04] + x + y // uncompressed SEC1 point
-        return fromData(type: "EC") { builder in
-            guard OSSL_PARAM_BLD_push_utf8_string(builder, "group", curve.groupName, 0) == 1,
-                  OSSL_PARAM_BLD_push_octet_string(builder, "pub", point, point.count) == 1 else { return [] }
-            return []
+        fromData(type: "EC") { builder in
+            // The builder keeps pointers, not copies, until the parameters are built: the point must outlive this call.
+            let point = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 + x.count + y.count)
+            _ = point.initialize(from: [0x04] + x + y) // uncompressed SEC1 point
+            let release = { point.deallocate() }
+            guard OSSL_PARAM_BLD_push_utf8_string(builder, cName("group"), curve.groupName, 0) == 1,
+                  OSSL_PARAM_BLD_push_octet_string(builder, cName("pub"), point.baseAddress, point.count) == 1 else {
+                release()
+                return nil
+            }
+            return release
         }
     }
 
-    /// `push` adds the key's parameters and returns the BIGNUMs to free once the parameters are built (they must live
-    /// until then); returning without pushing everything makes `EVP_PKEY_fromdata` fail, which is reported.
-    private static func fromData(type: String, push: (OpaquePointer) -> [OpaquePointer]) -> Result<EVPKey, KeyProblem> {
+    /// `push` adds the key's parameters and returns what releases their storage once the parameters are built (the
+    /// builder references, not copies, names, strings and BIGNUMs); nil when it could not push them.
+    private static func fromData(type: String, push: (OpaquePointer) -> (() -> Void)?) -> Result<EVPKey, KeyProblem> {
         guard let builder = OSSL_PARAM_BLD_new() else { return .failure(KeyProblem("out of memory")) }
         defer { OSSL_PARAM_BLD_free(builder) }
-        let numbers = push(builder)
-        defer { numbers.forEach { BN_free($0) } }
+        guard let release = push(builder) else { return .failure(KeyProblem("cannot build \(type) key parameters")) }
+        defer { release() }
         guard let parameters = OSSL_PARAM_BLD_to_param(builder) else {
             return .failure(KeyProblem("cannot build \(type) key parameters"))
         }
@@ -151,4 +156,9 @@ enum OpenSSLErrorText {
 /// A NUL-terminated buffer filled by C, as a String.
 func cText(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// A C string that lives as long as the program: OpenSSL's parameter builder stores parameter names by reference.
+func cName(_ name: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
 }

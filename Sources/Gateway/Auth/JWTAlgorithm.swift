@@ -36,7 +36,8 @@ public enum JWTAlgorithm: String, Sendable, CaseIterable {
 public enum EllipticCurve: String, Sendable, Equatable {
     case p256 = "P-256", p384 = "P-384"
 
-    var groupName: String { self == .p256 ? "prime256v1" : "secp384r1" }
+    /// Static because OpenSSL's parameter builder keeps a pointer to it.
+    var groupName: UnsafePointer<CChar> { self == .p256 ? cName("prime256v1") : cName("secp384r1") }
     /// Bytes of one coordinate, and of r and of s in a JOSE signature.
     var coordinateBytes: Int { self == .p256 ? 32 : 48 }
 
