@@ -13,12 +13,16 @@ final class JWTJWKSTests: XCTestCase {
     final class StubEndpoint: Sendable {
         let document = Mutex<[UInt8]?>(nil)
         let fetches = Atomic<Int>(0)
+        /// How long a fetch takes, so that concurrent verifications overlap it.
+        let latencyNanoseconds: UInt64
+        init(latencyNanoseconds: UInt64 = 0) { self.latencyNanoseconds = latencyNanoseconds }
         func serve(_ keys: [JSONValue]) { document.withLock { $0 = JSONValue.object(["keys": .array(keys)]).serialized } }
         func fail() { document.withLock { $0 = nil } }
         var fetch: JWKSFetch {
             { [self] url in
                 XCTAssertEqual(url, "https://id.example/jwks.json")
                 fetches.add(1, ordering: .relaxed)
+                if latencyNanoseconds > 0 { try await Task.sleep(nanoseconds: latencyNanoseconds) }
                 guard let body = document.withLock({ $0 }) else { throw TestError("connection refused") }
                 return body
             }
@@ -116,7 +120,7 @@ final class JWTJWKSTests: XCTestCase {
         let signed = try token("rsa", kid: "r1")
         let unavailable = await verdict(verifier, signed)
         XCTAssertEqual(unavailable?.code, "temporarily_unavailable")
-        XCTAssertEqual(unavailable?.message, "signing keys unavailable: the JWKS could not be fetched")
+        XCTAssertEqual(unavailable?.message, "signing keys unavailable: the identity provider's keys could not be loaded")
 
         clock.advance(10)
         endpoint.serve([try keys.jwk("rsa", kid: "r1")])
@@ -129,7 +133,7 @@ final class JWTJWKSTests: XCTestCase {
     }
 
     func testConcurrentVerificationsShareOneFetch() async throws {
-        let endpoint = StubEndpoint(), clock = ManualClock()
+        let endpoint = StubEndpoint(latencyNanoseconds: 100_000_000), clock = ManualClock()
         endpoint.serve([try keys.jwk("p256", kid: "e1")])
         let verifier = authenticator(endpoint, clock: clock)
         let signed = try token("p256", kid: "e1")

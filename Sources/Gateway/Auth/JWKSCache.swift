@@ -18,7 +18,7 @@ actor JWKSCache {
     private var fetchedAt: Double?
     private var lastAttempt: Double?
     /// Concurrent verifications share one fetch instead of each starting their own.
-    private var inFlight: Task<Result<[JWTKey], AuthError>, Never>?
+    private var inFlight: Task<Result<[JWTKey], JWKSFailure>, Never>?
 
     init(url: String, fetch: @escaping JWKSFetch, ttlSeconds: Double, minRefetchSeconds: Double,
          now: @escaping @Sendable () -> Double = JWKSCache.monotonicSeconds) {
@@ -35,15 +35,17 @@ actor JWKSCache {
         let stale = fetchedAt.map { time - $0 >= ttlSeconds } ?? true
         let wantsRotation = missingKeyId.map { id in !keys.contains { $0.id == id } } ?? false
         let mayFetch = lastAttempt.map { time - $0 >= minRefetchSeconds } ?? true
-        if (stale || wantsRotation) && mayFetch {
+        // A fetch under way is joined even inside the refetch interval: it is the one that interval is waiting for.
+        if inFlight != nil || ((stale || wantsRotation) && mayFetch) {
             try await refresh()
         }
-        guard fetchedAt != nil else { throw .keysUnavailable("the JWKS at the configured URL could not be fetched") }
+        guard fetchedAt != nil else { throw .keysUnavailable("the identity provider's keys could not be loaded") }
         return keys
     }
 
+    /// The reason a fetch failed goes to the log only: clients learn that keys are unavailable, not how the provider failed.
     private func refresh() async throws(AuthError) {
-        let task: Task<Result<[JWTKey], AuthError>, Never>
+        let task: Task<Result<[JWTKey], JWKSFailure>, Never>
         if let inFlight {
             task = inFlight
         } else {
@@ -53,25 +55,29 @@ actor JWKSCache {
                 do {
                     return .success(try JWKS.parse(try await fetch(url)))
                 } catch let problem as JWKS.Problem {
-                    return .failure(.keysUnavailable("the JWKS is invalid: \(problem)"))
+                    return .failure(JWKSFailure(reason: "invalid JWKS: \(problem)"))
                 } catch {
-                    return .failure(.keysUnavailable("the JWKS could not be fetched"))
+                    return .failure(JWKSFailure(reason: "fetch failed: \(error)"))
                 }
             }
             inFlight = task
         }
         let result = await task.value
-        inFlight = nil
+        if inFlight == task { inFlight = nil }
         switch result {
         case .success(let fresh):
             keys = fresh
             fetchedAt = now()
             Log.info("jwks_fetched", ["url": url, "keys": fresh.count])
-        case .failure(let error):
+        case .failure(let failure):
             // Keys fetched earlier stay in use: an identity provider's hiccup must not log every user out.
-            Log.warning("jwks_fetch_failed", ["url": url, "error": error.message, "keeping": keys.count])
-            if fetchedAt == nil { throw error }
+            Log.warning("jwks_fetch_failed", ["url": url, "error": failure.reason, "keeping": keys.count])
+            if fetchedAt == nil { throw .keysUnavailable("the identity provider's keys could not be loaded") }
         }
+    }
+
+    private struct JWKSFailure: Error {
+        let reason: String
     }
 
     static let monotonicSeconds: @Sendable () -> Double = {
