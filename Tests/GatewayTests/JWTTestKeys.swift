@@ -20,6 +20,7 @@ final class JWTTestKeys: Sendable {
         try Self.openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("p256.key")])
         try Self.openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", path("p384.key")])
         try Self.openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521", "-out", path("p521.key")])
+        try Self.openssl(["pkey", "-in", path("p256.key"), "-aes256", "-passout", "pass:secret", "-out", path("p256-encrypted.key")])
         for name in ["rsa", "rsa1024", "p256", "p384", "p521"] {
             try Self.openssl(["pkey", "-in", path("\(name).key"), "-pubout", "-out", path("\(name).pub")])
         }

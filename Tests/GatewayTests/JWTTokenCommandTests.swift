@@ -79,6 +79,10 @@ final class JWTTokenCommandTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("the configured keys are public keys, which cannot sign; give the matching "
                                               + "private key with --private-key PATH"), refused.stderr)
+        let encrypted = try GatewayProcess.run(arguments: ["token", "--sub", "u", "--private-key", keys.path("p256-encrypted.key")],
+                                               workingDirectory: directory)
+        XCTAssertEqual(encrypted.status, 1, "an encrypted key is refused, not prompted for")
+        XCTAssertTrue(encrypted.stderr.contains("no unencrypted PEM PRIVATE KEY found"), encrypted.stderr)
         let wrongAlgorithm = try GatewayProcess.run(arguments: ["token", "--sub", "u", "--alg", "RS256",
                                                                 "--private-key", keys.path("p256.key")], workingDirectory: directory)
         XCTAssertEqual(wrongAlgorithm.status, 1)

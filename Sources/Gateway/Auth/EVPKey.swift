@@ -55,9 +55,10 @@ final class EVPKey: @unchecked Sendable {
         }
     }
 
-    /// A private key from PEM (PKCS#8, or traditional RSA/EC), unencrypted.
+    /// A private key from PEM (PKCS#8, or traditional RSA/EC), unencrypted. The password callback refuses: OpenSSL's
+    /// default one would prompt on the terminal and hang a non-interactive run on an encrypted key.
     static func privateKey(pem: [UInt8]) -> Result<EVPKey, KeyProblem> {
-        withMemoryBIO(pem) { bio in PEM_read_bio_PrivateKey(bio, nil, nil, nil) }.flatMap { key in
+        withMemoryBIO(pem) { bio in PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil) }.flatMap { key in
             key.map { .success(EVPKey(taking: $0)) }
                 ?? .failure(KeyProblem("no unencrypted PEM PRIVATE KEY found (\(OpenSSLErrorText.drain()))"))
         }
