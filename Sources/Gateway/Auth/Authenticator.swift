@@ -1,3 +1,9 @@
+// Auth/: JWT authentication for sockets and REST. `Authenticator` is the entry point; `JWT` decodes strictly; `JWTKey`
+// and `JWTKeySet` bind each key to its algorithm family (what defeats algorithm confusion) and verify through OpenSSL EVP;
+// `ClaimValidator` checks exp/nbf/iat/iss/aud; `JWKS` and `JWKSCache` read key sets from a URL; `DevelopmentSecret` is
+// the zero-config secret; `TokenSigner` makes tokens for the `token` command and tests. Keys in a token's header
+// (`jwk`, `jku`, `x5u`, `x5c`) are never used: only configured keys verify.
+
 import Glibc
 import GatewayProtocol
 
