@@ -140,6 +140,12 @@ final class JWTVerificationTests: XCTestCase {
         XCTAssertNil(iatAtLeeway)
         XCTAssertEqual(iatPastLeeway, .issuedInFuture)
         XCTAssertNil(fractionalExp)
+        let farFuture = try await verdict(["exp": .int(Int.max), "nbf": .int(Int.min), "iat": .int(Int.min)])
+        XCTAssertNil(farFuture, "extreme dates are compared without overflow")
+        let farPast = try await verdict(["exp": .int(Int.min)])
+        XCTAssertEqual(farPast, .expired)
+        let hugeDouble = try await verdict(["exp": .double(1e300)])
+        XCTAssertEqual(hugeDouble, .invalidClaim("exp", "a number of seconds since 1970"))
 
         let strict = authenticator([.secret(keys.secret)]) { $0.leewaySeconds = 0 }
         let token = try JWTForge.hmacToken(header: ["alg": "HS256"], claims: claims(["exp": .int(now - 1)]), secret: keys.secret)

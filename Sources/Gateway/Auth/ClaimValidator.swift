@@ -8,18 +8,19 @@ struct ClaimValidator: Sendable {
     let leewaySeconds: Int
     let requireExpiration: Bool
 
-    /// How far in the future `iat` may lie beyond the leeway: a token minted "tomorrow" is a broken or hostile issuer.
+    /// The leeway is applied to `now`, never to the claim: claims come from the client, and `Int.max + 30` would trap.
     func validate(_ claims: JSONObject, now: Int) throws(AuthError) {
         let exp = try numericDate(claims, "exp")
         if let exp {
             // Valid up to and including exp + leeway; one second later it is expired.
-            guard now <= exp + leewaySeconds else { throw .expired }
+            guard now - leewaySeconds <= exp else { throw .expired }
         } else if requireExpiration {
             throw .missingClaim("exp")
         }
         if let nbf = try numericDate(claims, "nbf") {
-            guard now >= nbf - leewaySeconds else { throw .notYetValid }
+            guard now + leewaySeconds >= nbf else { throw .notYetValid }
         }
+        // A token minted "tomorrow" comes from a broken or hostile issuer.
         if let iat = try numericDate(claims, "iat") {
             guard iat <= now + leewaySeconds else { throw .issuedInFuture }
         }
