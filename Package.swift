@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "GatewayProtocol", path: "Protocol", exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "SocketIO", dependencies: ["EngineIO", "GatewayProtocol", "EventLoop"], exclude: ["README.md"],
                 swiftSettings: hotPath),
-        .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "WebSocket", "EngineIO", "SocketIO", "GatewayProtocol", "CSQLite", "CCurl"],
+        .target(name: "Gateway", dependencies: ["HTTP", "EventLoop", "WebSocket", "EngineIO", "SocketIO", "GatewayProtocol", "CSQLite", "CCurl", "COpenSSL"],
                 exclude: ["README.md"]),
         // Handler modules: each depends on the contract only.
         .target(name: "Bench", dependencies: ["GatewayProtocol"], path: "Plugins/Bench"),

@@ -13,9 +13,8 @@ nonisolated func main() -> Int32 {
         case .version:
             print("fitmate-gateway (module contract \(ContractVersion.current))")
             return 0
-        case .token:
-            FileHandle.standardError.write(Data("fitmate-gateway: the token command arrives with authentication (issue 5)\n".utf8))
-            return 2
+        case .token(let arguments):
+            return token(arguments)
         case .run(let path, let overrides):
             let configuration = try GatewayCommandLine.load(configPath: path, environment: ProcessInfo.processInfo.environment,
                                                             flagOverrides: overrides)
@@ -30,6 +29,33 @@ nonisolated func main() -> Int32 {
     } catch {
         FileHandle.standardError.write(Data("\(error)\n".utf8))
         return 2
+    }
+}
+
+/// `token`: exit 2 for bad arguments or configuration (the caller must fix the command), 1 when signing fails.
+nonisolated func token(_ arguments: [String]) -> Int32 {
+    let request: TokenCommandLine.Request
+    do throws(ConfigurationError) {
+        switch try TokenCommandLine.parse(arguments) {
+        case .help:
+            print(TokenCommandLine.usage, terminator: "")
+            return 0
+        case .make(let parsed):
+            request = parsed
+        }
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        return 2
+    }
+    do {
+        print(try TokenCommandLine.makeToken(request, environment: ProcessInfo.processInfo.environment))
+        return 0
+    } catch let error as ConfigurationError {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        return 2
+    } catch {
+        FileHandle.standardError.write(Data("fitmate-gateway token: \(error)\n".utf8))
+        return 1
     }
 }
 

@@ -150,6 +150,10 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
             "GATEWAY_TLS_CERT": "c.pem", "GATEWAY_TLS_KEY": "k.pem", "GATEWAY_TLS_HANDSHAKE_TIMEOUT_MS": "1",
             "GATEWAY_HTTP_REDIRECT_PORT": "80", "GATEWAY_HSTS_MAX_AGE": "60", "GATEWAY_MAX_BODY_BYTES": "3",
             "GATEWAY_CORS_ORIGINS": "*", "GATEWAY_WS_ECHO_PATH": "/ws-echo",
+            "GATEWAY_SOCKETIO_PATH": "/rt/", "GATEWAY_SOCKETIO_STATE_RECOVERY": "true",
+            "GATEWAY_JWT_SECRET_FILE": "s.txt", "GATEWAY_JWT_PUBLIC_KEY_FILE": "p.pem", "GATEWAY_JWT_KEY_ID": "k",
+            "GATEWAY_JWKS_URL": "https://id.test/jwks", "GATEWAY_JWT_ISSUER": "i", "GATEWAY_JWT_AUDIENCE": "a",
+            "GATEWAY_JWT_LEEWAY_SECONDS": "9", "GATEWAY_JWT_SECRET": String(repeating: "x", count: 32),
         ]
         XCTAssertEqual(Set(env.keys), Set(GatewayOptions.all.compactMap(\.env)), "the test covers every env var")
         let c = try load(env: env)
@@ -165,6 +169,16 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
         XCTAssertEqual(c.http.maxBodyBytes, 3)
         XCTAssertEqual(c.http.corsOrigins, ["*"])
         XCTAssertEqual(c.websocket.echoPath, "/ws-echo")
+        XCTAssertEqual(c.socketio.path, "/rt/")
+        XCTAssertTrue(c.socketio.stateRecovery)
+        XCTAssertEqual(c.auth.secretFile, "s.txt")
+        XCTAssertEqual(c.auth.publicKeyFile, "p.pem")
+        XCTAssertEqual(c.auth.keyId, "k")
+        XCTAssertEqual(c.auth.jwksUrl, "https://id.test/jwks")
+        XCTAssertEqual(c.auth.issuer, "i")
+        XCTAssertEqual(c.auth.audience, ["a"])
+        XCTAssertEqual(c.auth.leewaySeconds, 9)
+        XCTAssertEqual(c.auth.secret, String(repeating: "x", count: 32))
     }
 
     func testFlagsOverrideEnvironmentAndFile() throws {

@@ -14,6 +14,8 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 
 int copenssl_ctx_set_min_version(SSL_CTX *ctx, int version);
 int copenssl_ctx_set_max_version(SSL_CTX *ctx, int version);
@@ -43,4 +45,6 @@ static const int COPENSSL_TLSEXT_ERR_ALERT_FATAL = SSL_TLSEXT_ERR_ALERT_FATAL;
 static const int COPENSSL_TLSEXT_NAMETYPE_host_name = TLSEXT_NAMETYPE_host_name;
 // Appended for EventLoop/TLS.
 long copenssl_ctx_set_dh_auto(SSL_CTX *ctx, int onoff);
+// Appended for JWT (Gateway/Auth): EVP_PKEY_fromdata's selection is a macro expression Swift cannot import.
+static const int COPENSSL_EVP_PKEY_PUBLIC_KEY = EVP_PKEY_PUBLIC_KEY;
 #endif
