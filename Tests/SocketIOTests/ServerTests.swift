@@ -204,7 +204,7 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(results.wait(for: 1), ["second timeout"])
         client.send("30[\"answer\",{\"x\":1}]")
         client.send("31[\"late\"]")  // its timeout passed: ignored
-        XCTAssertEqual(results.wait(for: 2)[1], "first ack(SocketIO.SocketIOArguments(values: [\"answer\", {\"x\":1}], attachments: []))")
+        XCTAssertEqual(results.wait(for: 2)[1], "first ack(GatewayProtocol.EventArguments(values: [\"answer\", {\"x\":1}], attachments: []))")
         usleep(50_000)
         XCTAssertEqual(results.all.count, 2)
     }
