@@ -97,6 +97,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var websocket: WebSocketSettings
     public var modules: [String: ModuleSettings]
     public var socketio = SocketIOSettings()
+    public var storage = StorageSettings()
     public var auth = AuthSettings()
 
     /// The defaults from the option table.
