@@ -98,6 +98,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var modules: [String: ModuleSettings]
     public var socketio = SocketIOSettings()
     public var auth = AuthSettings()
+    public var httpClient = HTTPClientSettings()
 
     /// The defaults from the option table.
     public init() {

@@ -127,6 +127,7 @@ enum GatewayOptions {
             $0.configuration.websocket.closeTimeoutMs = $1.int
         },
     ] + socketIOOptions + authOptions
+        + httpClientOptions
 
     static let byKey: [String: OptionSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
     static let byFlag: [String: OptionSpec] = Dictionary(uniqueKeysWithValues: all.compactMap { spec in
