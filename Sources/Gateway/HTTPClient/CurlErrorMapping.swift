@@ -5,7 +5,10 @@ import GatewayProtocol
 /// blindly retry a `.timeout` or `.transfer`, which may have reached the server), so the grouping follows what is
 /// known about the request's fate, not curl's own categories.
 enum CurlErrorMapping {
-    static func kind(of code: CURLcode) -> OutboundHTTPError.Kind {
+    static func kind(of code: CURLcode, requestSent: Bool = false) -> OutboundHTTPError.Kind {
+        // curl reuses "unsupported protocol" for a reply it refuses (HTTP/0.9, an SSH banner): once bytes went out,
+        // the server may have acted, whatever the code says.
+        if requestSent, code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_URL_MALFORMAT { return .transfer }
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT:
             return .connect
@@ -28,8 +31,8 @@ enum CurlErrorMapping {
 
     /// `<label>: <curl's detail>` — the detail is the error buffer's text when curl wrote one (it names the host,
     /// port and cause), else curl's generic text for the code.
-    static func error(_ code: CURLcode, detail: String, label: String) -> OutboundHTTPError {
+    static func error(_ code: CURLcode, detail: String, label: String, requestSent: Bool) -> OutboundHTTPError {
         let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-        return OutboundHTTPError(kind(of: code), "\(label): \(text) (curl error \(code.rawValue))")
+        return OutboundHTTPError(kind(of: code, requestSent: requestSent), "\(label): \(text) (curl error \(code.rawValue))")
     }
 }

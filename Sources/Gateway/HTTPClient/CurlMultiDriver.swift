@@ -2,12 +2,31 @@ import CCurl
 import EventLoop
 import GatewayProtocol
 
-/// A request accepted by the client, waiting for a transfer slot.
-struct PendingRequest {
+/// A request accepted by the client, not yet a transfer.
+final class PendingRequest {
     let request: OutboundRequest
     /// Loop-clock millisecond by which the whole exchange must be done, queueing included.
     let deadlineMs: UInt64
     let continuation: CheckedContinuation<OutboundResult, Never>
+    /// While queued: fires at the deadline, so a request stuck behind slow ones fails on time, not when a slot frees.
+    var expiry: LoopTimer?
+    /// Answered while still in the queue (expired); skipped when its turn comes.
+    var answered = false
+
+    init(request: OutboundRequest, deadlineMs: UInt64, continuation: CheckedContinuation<OutboundResult, Never>) {
+        self.request = request
+        self.deadlineMs = deadlineMs
+        self.continuation = continuation
+    }
+
+    /// Also breaks the cycle request -> timer -> closure -> request.
+    func disarmExpiry(on loop: EventLoop) {
+        guard let expiry else { return }
+        loop.cancel(expiry)
+        self.expiry = nil
+    }
+
+    var label: String { "\(request.method) \(RequestLabel.redactedURL(request.url))" }
 }
 
 /// One curl multi handle driven by one event loop: curl says which sockets and which timeout it wants watched
@@ -54,17 +73,25 @@ final class CurlMultiDriver {
         if running.count < settings.maxConcurrent {
             start(pending)
         } else {
+            pending.expiry = loop.scheduleTimer(afterMs: pending.deadlineMs - loop.nowMs) { [unowned self, pending] in
+                pending.answered = true
+                pending.expiry = nil
+                self.finish(pending.continuation, .failure(self.queueTimeout(pending)))
+            }
             waiting.append(pending)
         }
     }
 
+    private func queueTimeout(_ pending: PendingRequest) -> OutboundHTTPError {
+        OutboundHTTPError(.timeout, "\(pending.label): timed out waiting for a free transfer slot "
+                          + "(httpClient.maxConcurrent = \(settings.maxConcurrent)); nothing was sent")
+    }
+
     private func start(_ pending: PendingRequest) {
+        pending.disarmExpiry(on: loop)
         let now = loop.nowMs
         guard pending.deadlineMs > now else {
-            let label = "\(pending.request.method) \(RequestLabel.redactedURL(pending.request.url))"
-            finish(pending.continuation, .failure(OutboundHTTPError(
-                .timeout, "\(label): timed out waiting for a free transfer slot (httpClient.maxConcurrent = "
-                    + "\(settings.maxConcurrent)); nothing was sent")))
+            finish(pending.continuation, .failure(queueTimeout(pending)))
             return
         }
         let transfer: CurlTransfer
@@ -154,7 +181,9 @@ final class CurlMultiDriver {
     }
 
     private func startWaiting() {
-        while running.count < settings.maxConcurrent, let next = waiting.popFirst() { start(next) }
+        while running.count < settings.maxConcurrent, let next = waiting.popFirst() {
+            if !next.answered { start(next) }
+        }
     }
 
     // MARK: Closing
@@ -171,6 +200,8 @@ final class CurlMultiDriver {
         }
         running.removeAll()
         while let pending = waiting.popFirst() {
+            guard !pending.answered else { continue }
+            pending.disarmExpiry(on: loop)
             finish(pending.continuation, .failure(CurlHTTPClient.closedBeforeSending(pending.request)))
         }
         for fd in watches.keys { loop.unregister(fd) }

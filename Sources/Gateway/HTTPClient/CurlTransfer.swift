@@ -160,7 +160,10 @@ final class CurlTransfer {
                                               + "(\(maxResponseBytes) bytes; the server announced more)"))
         }
         guard code == CURLE_OK else {
-            return .failure(CurlErrorMapping.error(code, detail: String(cString: errorBuffer), label: label))
+            var requestBytes = 0
+            _ = ccurl_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &requestBytes)
+            return .failure(CurlErrorMapping.error(code, detail: String(cString: errorBuffer), label: label,
+                                                   requestSent: requestBytes > 0))
         }
         var status = 0
         _ = ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
