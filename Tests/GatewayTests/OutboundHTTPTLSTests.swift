@@ -32,8 +32,9 @@ final class OutboundHTTPTLSTests: OutboundHTTPTestCase {
         XCTAssertTrue(response.text.hasPrefix("POST /inspect\n"), response.text)
         XCTAssertTrue(response.text.contains("\nAuthorization: Basic dTpw\n"), response.text)
         XCTAssertTrue(response.text.hasSuffix("\n\nover tls"), response.text)
-        _ = try await client.send(OutboundRequest(url: "https://localhost:\(server.port)/status/200"))
-        XCTAssertEqual(server.server.openConnectionCount, 1, "the TLS connection is reused")
+        let first = try await client.send(OutboundRequest(url: "https://localhost:\(server.port)/peer")).text
+        let second = try await client.send(OutboundRequest(url: "https://localhost:\(server.port)/peer")).text
+        XCTAssertEqual(first, second, "the TLS connection is reused")
     }
 
     func testCertificateNotSignedByTheConfiguredCAIsTLS() async throws {

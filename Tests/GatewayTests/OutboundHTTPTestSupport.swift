@@ -26,6 +26,7 @@ final class OutboundServerProbe: Sendable {
 ///   the request body; response header `X-Echo: yes`
 /// - `GET /status/:code` -> that status, body `status-<code>`
 /// - `GET /bytes/:n` -> exactly n bytes (with Content-Length)
+/// - `GET /peer` -> the client's address and port as the server sees them (one per connection)
 /// - `GET /slow/:ms/:id` -> `id-<id>` after ms milliseconds; counted in `probe` while it waits
 final class OutboundTestServer {
     let group: EventLoopGroup
@@ -55,6 +56,9 @@ final class OutboundTestServer {
         }
         server.route("GET", "/bytes/:n") { context in
             context.respond(HTTPResponse(status: 200, body: OutboundTestServer.pattern(Int(context.parameters["n"] ?? "") ?? 0)))
+        }
+        server.route("GET", "/peer") { context in
+            context.respond(HTTPResponse(status: 200, body: Array(context.remoteAddress.utf8)))
         }
         let probe = self.probe
         server.route("GET", "/slow/:ms/:id") { context in
