@@ -108,6 +108,33 @@ final class OutboundHTTPConcurrencyTests: OutboundHTTPTestCase {
         XCTAssertEqual(server.probe.maxActive, 1, "the expired request was never sent")
     }
 
+    /// Requests that expire in the queue give their places back at once and are skipped when their turn comes; the
+    /// ones still waiting keep their order.
+    func testExpiredQueueEntriesFreeTheirPlaces() async throws {
+        let server = try makeServer()
+        let client = try makeClient {
+            $0.maxConcurrent = 1
+            $0.maxQueued = 2
+        }
+        let port = server.port
+        let blocker = Task { try await client.send(OutboundRequest(url: "http://127.0.0.1:\(port)/slow/700/blocker")).text }
+        XCTAssertTrue(waitUntil(timeoutSeconds: 2) { client.pendingCount == 1 })
+        let survivor = Task { try await client.send(OutboundRequest(url: "http://127.0.0.1:\(port)/slow/0/survivor")).text }
+        XCTAssertTrue(waitUntil(timeoutSeconds: 2) { client.pendingCount == 2 })
+        // One place left in the queue, taken and given back by expiry ten times over.
+        for round in 0..<10 {
+            let error = await sendExpectingError(client, OutboundRequest(url: "http://127.0.0.1:\(port)/slow/0/r\(round)",
+                                                                         timeoutMs: 20))
+            XCTAssertEqual(error?.kind, .timeout, "round \(round): \(String(describing: error))")
+        }
+        let blockerText = try await blocker.value
+        let survivorText = try await survivor.value
+        XCTAssertEqual(blockerText, "id-blocker")
+        XCTAssertEqual(survivorText, "id-survivor")
+        XCTAssertEqual(server.probe.maxActive, 1)
+        XCTAssertEqual(client.pendingCount, 0)
+    }
+
     /// While 20 requests hang on a silent server, the client's loop still runs its timers every 10 ms.
     func testLoopKeepsServingWhileRequestsAreInFlight() async throws {
         let silent = try RawTestServer()
