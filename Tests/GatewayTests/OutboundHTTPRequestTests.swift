@@ -51,6 +51,12 @@ final class OutboundHTTPRequestTests: OutboundHTTPTestCase {
         XCTAssertTrue(put.text.hasSuffix("\n\n{\"a\":1}"), put.text)
         let delete = try await client.send(OutboundRequest(method: "DELETE", url: url))
         XCTAssertTrue(delete.text.hasPrefix("DELETE /inspect\n"), delete.text)
+        // HEAD: the announced length, no body to wait for (waiting for one would end in a timeout).
+        let head = try await client.send(OutboundRequest(method: "HEAD", url: "http://127.0.0.1:\(server.port)/bytes/10",
+                                                         timeoutMs: 2_000))
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.header("Content-Length"), "10")
+        XCTAssertEqual(head.body, [])
     }
 
     /// RFC 7617: `Basic ` + base64(user-id ":" password), both in UTF-8.
