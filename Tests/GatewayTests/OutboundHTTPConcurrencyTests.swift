@@ -59,7 +59,7 @@ final class OutboundHTTPConcurrencyTests: OutboundHTTPTestCase {
 
         let start = ContinuousClock.now
         let refused = await error(client, OutboundRequest(url: "http://127.0.0.1:\(port)/slow/0/x"))
-        XCTAssertLessThan(elapsedMs(since: start), 50, "refused at once, not after waiting")
+        XCTAssertLessThan(elapsedMs(since: start), 150, "refused at once, not after the 300 ms a place would take")
         XCTAssertEqual(refused?.kind, .overloaded)
         XCTAssertTrue(refused?.message.contains("httpClient.maxQueued") ?? false, String(describing: refused))
 
@@ -163,7 +163,7 @@ final class OutboundHTTPConcurrencyTests: OutboundHTTPTestCase {
         XCTAssertEqual(client.pendingCount, 20, "the requests were in flight the whole time")
         let times = ticks.withLock { $0 }
         let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
-        XCTAssertLessThan(gaps.max() ?? 0, 100, "no tick was held up: \(gaps)")
+        XCTAssertLessThan(gaps.max() ?? 0, 200, "no tick was held up: \(gaps)")
 
         for request in requests {
             let error = await request.value

@@ -91,7 +91,6 @@ final class OutboundTestServer {
 final class RawTestServer: @unchecked Sendable {
     let fd: Int32
     let port: Int
-    private var threads: [Thread] = []
 
     /// `listening: false` binds only: connecting to it is refused.
     init(listening: Bool = true) throws {
@@ -128,7 +127,6 @@ final class RawTestServer: @unchecked Sendable {
             close(client)
         }
         thread.start()
-        threads.append(thread)
     }
 
     deinit { close(fd) }
