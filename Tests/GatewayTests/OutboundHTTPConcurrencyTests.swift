@@ -171,6 +171,23 @@ final class OutboundHTTPConcurrencyTests: OutboundHTTPTestCase {
         }
     }
 
+    /// Kept-alive connections belong to curl's multi handle; closing the client closes them (the server sees them go).
+    func testCloseClosesKeptConnections() async throws {
+        let server = try makeServer()
+        let client = try makeClient()
+        let port = server.port
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for id in 0..<5 {
+                group.addTask { _ = try await client.send(OutboundRequest(url: "http://127.0.0.1:\(port)/slow/50/\(id)")) }
+            }
+            try await group.waitForAll()
+        }
+        XCTAssertEqual(server.server.openConnectionCount, 5, "kept alive for reuse")
+        await client.close()
+        XCTAssertTrue(waitUntil(timeoutSeconds: 2) { server.server.openConnectionCount == 0 },
+                      "\(server.server.openConnectionCount) connections left open")
+    }
+
     func testCloseFailsPendingRequestsAndRefusesNewOnes() async throws {
         let silent = try RawTestServer()
         let client = try makeClient { $0.maxConcurrent = 1 }
