@@ -58,6 +58,9 @@ final class CurlMultiDriver {
         _ = ccurl_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, me)
         _ = ccurl_multi_setopt_timer_callback(multi, curlTimerCallback)
         _ = ccurl_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, me)
+        // curl's default cache keeps 4 idle connections per easy handle still attached, so the last transfers of a
+        // burst close connections the next burst needs again; keep as many as may run at once.
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, settings.maxConcurrent)
     }
 
     var inFlightCount: Int { running.count }
