@@ -42,6 +42,9 @@ final class CurlMultiDriver {
     /// Transfers attached to the multi handle, by easy handle.
     private var running: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var waiting = FIFOQueue<PendingRequest>()
+    /// Entries of `waiting` answered by their expiry. They gave their admission place back, so without pruning the
+    /// queue could grow past `maxQueued` while every slot is held by a slow transfer.
+    private var expiredInQueue = 0
     private var watches: [Int32: CurlSocketWatch] = [:]
     private lazy var timer = LoopTimer { [unowned self] in self.socketAction(CCURL_SOCKET_TIMEOUT, events: 0) }
     private var closed = false
@@ -63,9 +66,6 @@ final class CurlMultiDriver {
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, settings.maxConcurrent)
     }
 
-    var inFlightCount: Int { running.count }
-    var queuedCount: Int { waiting.count }
-
     // MARK: Requests
 
     func enqueue(_ pending: PendingRequest) {
@@ -80,9 +80,17 @@ final class CurlMultiDriver {
                 pending.answered = true
                 pending.expiry = nil
                 self.finish(pending.continuation, .failure(self.queueTimeout(pending)))
+                self.pruneExpired()
             }
             waiting.append(pending)
         }
+    }
+
+    private func pruneExpired() {
+        expiredInQueue += 1
+        guard expiredInQueue * 2 >= waiting.count else { return }
+        waiting.removeAll { $0.answered }
+        expiredInQueue = 0
     }
 
     private func queueTimeout(_ pending: PendingRequest) -> OutboundHTTPError {
@@ -185,7 +193,11 @@ final class CurlMultiDriver {
 
     private func startWaiting() {
         while running.count < settings.maxConcurrent, let next = waiting.popFirst() {
-            if !next.answered { start(next) }
+            if next.answered {
+                expiredInQueue -= 1
+            } else {
+                start(next)
+            }
         }
     }
 

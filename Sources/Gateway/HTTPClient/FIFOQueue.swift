@@ -5,7 +5,6 @@ struct FIFOQueue<Element> {
     private var head = 0
 
     var count: Int { items.count - head }
-    var isEmpty: Bool { head == items.count }
 
     mutating func append(_ item: Element) { items.append(item) }
 
@@ -21,5 +20,11 @@ struct FIFOQueue<Element> {
             head = 0
         }
         return item
+    }
+
+    mutating func removeAll(where shouldRemove: (Element) -> Bool) {
+        items.removeFirst(head)
+        head = 0
+        items.removeAll(where: shouldRemove)
     }
 }
