@@ -1,6 +1,7 @@
 import EngineIO
 import EventLoop
 import Foundation
+import GatewayProtocol
 import HTTP
 import Synchronization
 import WebSocket
@@ -12,7 +13,12 @@ public final class Gateway: @unchecked Sendable {
     public let group: EventLoopGroup
     public let http: HTTPServer
     let tls: TLSReloadableContext?
-    let storage: StorageProbe
+    let storage: SQLiteDatabase
+    let httpClient: CurlHTTPClient
+    let authenticator: Authenticator
+    let metrics = MetricsRegistry()
+    /// The modules and the production Socket.IO endpoint; nil in conformance mode, where the suites' fixture owns the path.
+    let modules: ModuleRuntime?
     /// The WebSocket echo endpoint (Autobahn), when `websocket.echoPath` is set.
     let webSocketEcho: WebSocketServer?
     /// The Engine.IO conformance fixture, with `GATEWAY_CONFORMANCE=1` only.
@@ -23,7 +29,9 @@ public final class Gateway: @unchecked Sendable {
     private var listeners: [Listener] = []
     private let counter: ConnectionCounter
 
-    public init(configuration: GatewayConfiguration) throws(GatewayStartError) {
+    /// `modules` are the handler modules this build knows (the executable's list); configuration decides which run.
+    public init(configuration: GatewayConfiguration, modules moduleTypes: [any GatewayModule.Type] = [],
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws(GatewayStartError) {
         self.configuration = configuration
         Log.minimumLevel = Log.Level(name: configuration.logLevel.rawValue) ?? .info
         do { group = try EventLoopGroup(count: configuration.resolvedLoopCount) } catch {
@@ -38,13 +46,44 @@ public final class Gateway: @unchecked Sendable {
         } else {
             tls = nil
         }
-        storage = try StorageProbe(dataDirectory: configuration.dataDir)
+        try DataDirectory.prepare(configuration.dataDir)
+        var storageSettings = SQLiteDatabase.Settings(path: configuration.resolvedStoragePath)
+        storageSettings.synchronous = configuration.storage.synchronous
+        storageSettings.readers = configuration.storage.readers
+        storageSettings.maxBatch = configuration.storage.maxBatch
+        storageSettings.busyTimeoutMs = configuration.storage.busyTimeoutMs
+        storageSettings.statementCacheSize = configuration.storage.statementCacheSize
+        do { storage = try SQLiteDatabase(settings: storageSettings) } catch {
+            throw GatewayStartError("storage.path: cannot open \(storageSettings.path): \(error.message)")
+        }
+        do { httpClient = try CurlHTTPClient(loop: group.loops[group.loops.count - 1], settings: configuration.httpClient) } catch {
+            throw GatewayStartError("httpClient: \(error)")
+        }
+        let client = httpClient
+        do {
+            authenticator = try Authenticator.make(configuration: configuration) { url in
+                let response = try await client.send(OutboundRequest(url: url))
+                guard response.status == 200 else { throw OutboundHTTPError(.transfer, "JWKS answered \(response.status)") }
+                return response.body
+            }
+        } catch {
+            throw GatewayStartError("auth: \(error)")
+        }
         counter = ConnectionCounter(limit: configuration.maxConnections)
         http = HTTPServer(group: group, configuration: ConformanceEngineIO.adjust(Self.httpConfiguration(configuration)))
         HealthRoutes.register(on: http, group: group, storage: storage)
         webSocketEcho = WebSocketEcho.install(on: http, group: group, settings: configuration.websocket)
         engineIOConformance = ConformanceEngineIO.install(on: http)
         socketIOConformance = ConformanceSocketIO.install(on: http)
+        if socketIOConformance == nil {
+            modules = try ModuleRuntime(
+                configuration: configuration, http: http, modules: moduleTypes,
+                services: .init(database: storage, httpClient: httpClient, verifier: authenticator,
+                                roles: .init(admin: configuration.auth.adminRole, service: configuration.auth.serviceRole)),
+                metrics: metrics, environment: environment)
+        } else {
+            modules = nil
+        }
     }
 
     static func httpConfiguration(_ configuration: GatewayConfiguration) -> HTTPServerConfiguration {
@@ -70,8 +109,9 @@ public final class Gateway: @unchecked Sendable {
     public private(set) var port = 0
     public private(set) var redirectPort = 0
 
-    /// Binds the listeners and starts the loops.
+    /// Runs the migrations and starts the modules, then binds the listeners and starts the loops.
     public func start() throws(GatewayStartError) {
+        try modules?.startBlocking()
         do {
             let main = try http.listen(host: configuration.host, port: configuration.port,
                                        options: ListenerOptions(connectionLimits: connectionLimits, tls: tls), counter: counter)
@@ -119,9 +159,18 @@ public final class Gateway: @unchecked Sendable {
         Log.info("gateway_stopping", ["deadline_ms": configuration.shutdownTimeoutMs])
         let servers = [http] + (redirect.map { [$0] } ?? [])
         let group = self.group
+        let modules = self.modules
+        let storage = self.storage
+        let httpClient = self.httpClient
         let stopped = Countdown(servers.count + (webSocketEcho == nil ? 0 : 1)) {
-            for loop in group.loops { loop.stop() }
-            completion()
+            // After the listeners drained: modules stop, then what they used closes (queued writes are committed first).
+            Task.detached {
+                await modules?.stop()
+                await httpClient.close()
+                storage.close()
+                for loop in group.loops { loop.stop() }
+                completion()
+            }
         }
         let finished = stopped.signal
         let deadline = UInt64(configuration.shutdownTimeoutMs)

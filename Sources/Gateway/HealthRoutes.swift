@@ -7,7 +7,7 @@ import Synchronization
 enum HealthRoutes {
     static let readinessTimeoutMs: UInt64 = 2_000
 
-    static func register(on server: HTTPServer, group: EventLoopGroup, storage: StorageProbe) {
+    static func register(on server: HTTPServer, group: EventLoopGroup, storage: SQLiteDatabase) {
         server.route("GET", "/healthz") { context in
             context.respond(.json(#"{"status":"ok"}"#))
         }

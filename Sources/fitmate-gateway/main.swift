@@ -19,7 +19,7 @@ nonisolated func main() -> Int32 {
             let configuration = try GatewayCommandLine.load(configPath: path, environment: ProcessInfo.processInfo.environment,
                                                             flagOverrides: overrides)
             do {
-                try Gateway(configuration: configuration).runUntilSignalled()
+                try Gateway(configuration: configuration, modules: gatewayModules).runUntilSignalled()
                 return 0
             } catch {
                 FileHandle.standardError.write(Data("fitmate-gateway: cannot start: \(error)\n".utf8))

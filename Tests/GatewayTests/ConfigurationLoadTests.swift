@@ -154,6 +154,9 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
             "GATEWAY_JWT_SECRET_FILE": "s.txt", "GATEWAY_JWT_PUBLIC_KEY_FILE": "p.pem", "GATEWAY_JWT_KEY_ID": "k",
             "GATEWAY_JWKS_URL": "https://id.test/jwks", "GATEWAY_JWT_ISSUER": "i", "GATEWAY_JWT_AUDIENCE": "a",
             "GATEWAY_JWT_LEEWAY_SECONDS": "9", "GATEWAY_JWT_SECRET": String(repeating: "x", count: 32),
+            "GATEWAY_HTTP_CLIENT_TIMEOUT_MS": "11", "GATEWAY_HTTP_CLIENT_CONNECT_TIMEOUT_MS": "12",
+            "GATEWAY_HTTP_CLIENT_MAX_CONCURRENT": "13", "GATEWAY_HTTP_CLIENT_MAX_QUEUED": "14",
+            "GATEWAY_HTTP_CLIENT_MAX_RESPONSE_BYTES": "15", "GATEWAY_HTTP_CLIENT_CA_FILE": "ca.pem",
         ]
         XCTAssertEqual(Set(env.keys), Set(GatewayOptions.all.compactMap(\.env)), "the test covers every env var")
         let c = try load(env: env)
@@ -179,6 +182,9 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
         XCTAssertEqual(c.auth.audience, ["a"])
         XCTAssertEqual(c.auth.leewaySeconds, 9)
         XCTAssertEqual(c.auth.secret, String(repeating: "x", count: 32))
+        XCTAssertEqual([c.httpClient.timeoutMs, c.httpClient.connectTimeoutMs, c.httpClient.maxConcurrent,
+                        c.httpClient.maxQueued, c.httpClient.maxResponseBytes], [11, 12, 13, 14, 15])
+        XCTAssertEqual(c.httpClient.caFile, "ca.pem")
     }
 
     func testFlagsOverrideEnvironmentAndFile() throws {

@@ -99,6 +99,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var socketio = SocketIOSettings()
     public var storage = StorageSettings()
     public var auth = AuthSettings()
+    public var httpClient = HTTPClientSettings()
 
     /// The defaults from the option table.
     public init() {

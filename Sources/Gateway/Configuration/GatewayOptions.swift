@@ -126,7 +126,7 @@ enum GatewayOptions {
                    help: "After a WebSocket Close is sent, TCP is closed if the peer has not answered within this time.") {
             $0.configuration.websocket.closeTimeoutMs = $1.int
         },
-    ] + socketIOOptions + storageOptions + authOptions
+    ] + socketIOOptions + storageOptions + authOptions + httpClientOptions
 
     static let byKey: [String: OptionSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
     static let byFlag: [String: OptionSpec] = Dictionary(uniqueKeysWithValues: all.compactMap { spec in

@@ -60,6 +60,18 @@ public final class SQLiteDatabase: MigratingDatabase, @unchecked Sendable {
     /// Transactions the writer committed so far.
     public var commitCount: Int { writer.committedTransactions }
 
+    /// For `/readyz`: a trivial read on a reader answers `true`; a failure or a closed database, `false`.
+    func check(_ completion: @escaping @Sendable (Bool) -> Void) {
+        Task {
+            do {
+                _ = try await query("SELECT 1", [])
+                completion(true)
+            } catch {
+                completion(false)
+            }
+        }
+    }
+
     // MARK: Database
 
     public func query(_ sql: String, _ parameters: [SQLValue]) async throws(StorageError) -> [SQLRow] {
