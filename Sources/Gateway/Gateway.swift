@@ -179,13 +179,19 @@ public final class Gateway: @unchecked Sendable {
         for server in servers { server.shutdown(deadlineMs: deadline, completion: finished) }
     }
 
-    /// Runs until SIGTERM or SIGINT (graceful shutdown; a second signal stops at once). SIGHUP reloads certificates.
-    /// Must be called from the main thread before anything else starts threads, so the signals stay blocked everywhere.
-    public func runUntilSignalled() throws(GatewayStartError) {
+    /// Builds the gateway and runs it until SIGTERM or SIGINT (graceful shutdown; a second signal stops at once); SIGHUP
+    /// reloads certificates. Call from the main thread before anything starts threads: the signals are blocked first, so
+    /// that every thread the gateway starts (loops, storage, libcurl) inherits the mask and only the signalfd sees them.
+    public static func runUntilSignalled(configuration: GatewayConfiguration,
+                                         modules: [any GatewayModule.Type]) throws(GatewayStartError) {
         let signals: SignalWatcher
         do { signals = try SignalWatcher(signals: [SIGTERM, SIGINT, SIGHUP]) } catch {
             throw GatewayStartError("signals: \(error)")
         }
+        try Gateway(configuration: configuration, modules: modules).run(until: signals)
+    }
+
+    private func run(until signals: SignalWatcher) throws(GatewayStartError) {
         try start()
         let loop = group.loops[0]
         let box = LoopBound(signals, loop: loop)

@@ -19,7 +19,7 @@ nonisolated func main() -> Int32 {
             let configuration = try GatewayCommandLine.load(configPath: path, environment: ProcessInfo.processInfo.environment,
                                                             flagOverrides: overrides)
             do {
-                try Gateway(configuration: configuration, modules: gatewayModules).runUntilSignalled()
+                try Gateway.runUntilSignalled(configuration: configuration, modules: gatewayModules)
                 return 0
             } catch {
                 FileHandle.standardError.write(Data("fitmate-gateway: cannot start: \(error)\n".utf8))

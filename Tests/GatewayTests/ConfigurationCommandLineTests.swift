@@ -111,6 +111,6 @@ final class ConfigurationCommandLineTests: XCTestCase {
             XCTAssert(spec.flag?.hasPrefix("--") ?? true, spec.key)
             XCTAssertFalse(GatewayOptions.sections.contains(spec.key), "\(spec.key) is both an option and a section")
         }
-        XCTAssertEqual(GatewayOptions.sections, ["tls", "http", "http.cors", "connection", "websocket", "socketio", "auth", "httpClient"])
+        XCTAssertEqual(GatewayOptions.sections, ["tls", "http", "http.cors", "connection", "websocket", "socketio", "storage", "auth", "httpClient"])
     }
 }

@@ -157,6 +157,7 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
             "GATEWAY_HTTP_CLIENT_TIMEOUT_MS": "11", "GATEWAY_HTTP_CLIENT_CONNECT_TIMEOUT_MS": "12",
             "GATEWAY_HTTP_CLIENT_MAX_CONCURRENT": "13", "GATEWAY_HTTP_CLIENT_MAX_QUEUED": "14",
             "GATEWAY_HTTP_CLIENT_MAX_RESPONSE_BYTES": "15", "GATEWAY_HTTP_CLIENT_CA_FILE": "ca.pem",
+            "GATEWAY_STORAGE_PATH": "db.sqlite3", "GATEWAY_STORAGE_SYNCHRONOUS": "full",
         ]
         XCTAssertEqual(Set(env.keys), Set(GatewayOptions.all.compactMap(\.env)), "the test covers every env var")
         let c = try load(env: env)
@@ -185,6 +186,8 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
         XCTAssertEqual([c.httpClient.timeoutMs, c.httpClient.connectTimeoutMs, c.httpClient.maxConcurrent,
                         c.httpClient.maxQueued, c.httpClient.maxResponseBytes], [11, 12, 13, 14, 15])
         XCTAssertEqual(c.httpClient.caFile, "ca.pem")
+        XCTAssertEqual(c.resolvedStoragePath, "db.sqlite3")
+        XCTAssertEqual(c.storage.synchronous, "full")
     }
 
     func testFlagsOverrideEnvironmentAndFile() throws {
