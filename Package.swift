@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "HTTP", "WebSocket", "EventLoop", "TestSupport"]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "EngineIO", "GatewayProtocol", "EventLoop", "TestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["GatewayProtocol"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "TestSupport", "ExampleModule",
-                                                        "GatewayProtocol"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "WebSocket", "TestSupport",
+                                                        "ExampleModule", "GatewayProtocol", "Bench"]),
     ]
 )
