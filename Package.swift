@@ -40,6 +40,9 @@ let package = Package(
 
         // Test-only helpers (blocking clients, certificates made at test time); never shipped.
         .target(name: "TestSupport", dependencies: ["EventLoop"], path: "Tests/TestSupport"),
+        // An in-process gateway with modules, tokens, and Socket.IO spoken frame by frame: for module tests.
+        .target(name: "GatewayTestKit", dependencies: ["Gateway", "GatewayProtocol", "EventLoop", "WebSocket", "HTTP", "TestSupport"],
+                path: "Tests/GatewayTestKit"),
         // A handler module built only against the contract, for the runtime's tests.
         .target(name: "ExampleModule", dependencies: ["GatewayProtocol"], path: "Tests/ExampleModule"),
         .testTarget(name: "EventLoopTests", dependencies: ["EventLoop", "TestSupport"]),
@@ -49,6 +52,6 @@ let package = Package(
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "EngineIO", "GatewayProtocol", "EventLoop", "TestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["GatewayProtocol"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "WebSocket", "TestSupport",
-                                                        "ExampleModule", "GatewayProtocol", "Bench"]),
+                                                        "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
     ]
 )

@@ -1,5 +1,6 @@
 import EventLoop
 import Foundation
+import GatewayTestKit
 import TestSupport
 import XCTest
 

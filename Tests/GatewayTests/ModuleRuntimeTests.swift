@@ -2,6 +2,7 @@
 import ExampleModule
 import Foundation
 import GatewayProtocol
+import GatewayTestKit
 import TestSupport
 import XCTest
 

@@ -1,4 +1,4 @@
-@testable import Gateway
+import Gateway
 import EventLoop
 import Foundation
 import GatewayProtocol
@@ -6,13 +6,13 @@ import TestSupport
 
 /// An in-process gateway on port 0 with the given modules, a fixed HS256 secret and its own data directory; tokens for
 /// any user and role; HTTP requests with a bearer token.
-final class ModuleTestGateway {
-    static let secret = "test-secret-test-secret-test-secret-0123456789"
-    let gateway: Gateway
-    let dataDir: String
-    let clientGroup: EventLoopGroup
+public final class ModuleTestGateway {
+    public static let secret = "test-secret-test-secret-test-secret-0123456789"
+    public let gateway: Gateway
+    public let dataDir: String
+    public let clientGroup: EventLoopGroup
 
-    init(modules: [any GatewayModule.Type], dataDir: String? = nil, environment: [String: String] = [:],
+    public init(modules: [any GatewayModule.Type], dataDir: String? = nil, environment: [String: String] = [:],
          configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
         let dataDir = dataDir ?? NSTemporaryDirectory() + "modules-\(UUID().uuidString)"
         self.dataDir = dataDir
@@ -29,9 +29,9 @@ final class ModuleTestGateway {
         clientGroup.start()
     }
 
-    var port: Int { gateway.port }
+    public var port: Int { gateway.port }
 
-    func stop(removeData: Bool = true) {
+    public func stop(removeData: Bool = true) {
         let done = DispatchSemaphore(value: 0)
         gateway.shutdown { done.signal() }
         _ = done.wait(timeout: .now() + 10)
@@ -39,7 +39,7 @@ final class ModuleTestGateway {
         if removeData { try? FileManager.default.removeItem(atPath: dataDir) }
     }
 
-    static func token(sub: String, role: String = "user", extra: JSONObject = [:], ttlSeconds: Int = 3600) -> String {
+    public static func token(sub: String, role: String = "user", extra: JSONObject = [:], ttlSeconds: Int = 3600) -> String {
         var claims: JSONObject = ["sub": .string(sub), "role": .string(role),
                                   "exp": .int(Int(Date().timeIntervalSince1970) + ttlSeconds)]
         for (key, value) in extra { claims[key] = value }
@@ -47,18 +47,18 @@ final class ModuleTestGateway {
     }
 
     /// `{"token":"…"}` as a CONNECT payload.
-    static func auth(sub: String, role: String = "user", extra: JSONObject = [:]) -> String {
+    public static func auth(sub: String, role: String = "user", extra: JSONObject = [:]) -> String {
         #"{"token":"\#(token(sub: sub, role: role, extra: extra))"}"#
     }
 
-    func join(sub: String, role: String = "user", extra: JSONObject = [:], namespace: String = "/") throws -> RawSocketIOClient {
+    public func join(sub: String, role: String = "user", extra: JSONObject = [:], namespace: String = "/") throws -> RawSocketIOClient {
         let (client, answer) = try RawSocketIOClient.join(port: port, on: clientGroup.loops[0],
                                                           auth: Self.auth(sub: sub, role: role, extra: extra), namespace: namespace)
         guard answer.hasPrefix("40") else { throw TestError("refused: \(answer)") }
         return client
     }
 
-    func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) throws -> TestHTTPResponse {
+    public func request(_ method: String, _ path: String, token: String? = nil, body: String? = nil) throws -> TestHTTPResponse {
         let socket = try BlockingSocket(port: port)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         if let token { head += "Authorization: Bearer \(token)\r\n" }

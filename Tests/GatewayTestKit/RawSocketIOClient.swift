@@ -7,11 +7,11 @@ import WebSocket
 
 /// Socket.IO spoken by hand over the project's WebSocket client: the tests see the exact frames the gateway writes
 /// (`40{"sid":…}`, `431[…]`, `44{…}`). Engine.IO pings are answered; everything else is queued for the test to read.
-final class RawSocketIOClient: @unchecked Sendable {
-    enum Frame: Equatable, CustomStringConvertible {
+public final class RawSocketIOClient: @unchecked Sendable {
+    public enum Frame: Equatable, CustomStringConvertible {
         case text(String)
         case binary([UInt8])
-        var description: String {
+        public var description: String {
             switch self {
             case .text(let t): return t
             case .binary(let b): return "<binary \(b.count)>"
@@ -19,15 +19,15 @@ final class RawSocketIOClient: @unchecked Sendable {
         }
     }
 
-    let loop: EventLoop
+    public let loop: EventLoop
     private let session = Mutex<LoopBound<WebSocketSession>?>(nil)
     private let frames = Mutex<[Frame]>([])
-    let closed = Atomic<Bool>(false)
+    public let closed = Atomic<Bool>(false)
 
     private init(loop: EventLoop) { self.loop = loop }
 
     /// Connects at the Engine.IO level and reads the open packet.
-    static func connect(port: Int, on loop: EventLoop, path: String = "/socket.io/") throws -> RawSocketIOClient {
+    public static func connect(port: Int, on loop: EventLoop, path: String = "/socket.io/") throws -> RawSocketIOClient {
         let client = RawSocketIOClient(loop: loop)
         let outcome = Mutex<Result<Void, WebSocketClientError>?>(nil)
         loop.execute {
@@ -54,7 +54,7 @@ final class RawSocketIOClient: @unchecked Sendable {
     }
 
     /// Connects and joins `namespace` with `auth`; returns the server's answer (`40{"sid":…}` or `44{…}`).
-    static func join(port: Int, on loop: EventLoop, auth: String, namespace: String = "/") throws -> (RawSocketIOClient, String) {
+    public static func join(port: Int, on loop: EventLoop, auth: String, namespace: String = "/") throws -> (RawSocketIOClient, String) {
         let client = try connect(port: port, on: loop)
         client.send("40" + (namespace == "/" ? "" : namespace + ",") + auth)
         guard let answer = client.nextText(where: { $0.hasPrefix("40") || $0.hasPrefix("44") }) else {
@@ -63,28 +63,28 @@ final class RawSocketIOClient: @unchecked Sendable {
         return (client, answer)
     }
 
-    func send(_ text: String) {
+    public func send(_ text: String) {
         guard let bound = session.withLock({ $0 }) else { return }
         loop.execute { _ = bound.value.sendText(text) }
     }
 
-    func sendBinary(_ bytes: [UInt8]) {
+    public func sendBinary(_ bytes: [UInt8]) {
         guard let bound = session.withLock({ $0 }) else { return }
         loop.execute { _ = bound.value.sendBinary(bytes) }
     }
 
-    func close() {
+    public func close() {
         guard let bound = session.withLock({ $0 }) else { return }
         loop.execute { bound.value.close(code: 1000, reason: "") }
     }
 
-    func next(timeoutSeconds: Double = 5) -> Frame? {
+    public func next(timeoutSeconds: Double = 5) -> Frame? {
         guard waitUntil(timeoutSeconds: timeoutSeconds, { frames.withLock { !$0.isEmpty } }) else { return nil }
         return frames.withLock { $0.removeFirst() }
     }
 
     /// The first text frame matching `predicate`; frames before it are dropped.
-    func nextText(timeoutSeconds: Double = 5, where predicate: (String) -> Bool) -> String? {
+    public func nextText(timeoutSeconds: Double = 5, where predicate: (String) -> Bool) -> String? {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
             guard let frame = next(timeoutSeconds: deadline.timeIntervalSinceNow) else { return nil }
@@ -94,16 +94,16 @@ final class RawSocketIOClient: @unchecked Sendable {
     }
 
     /// The next event named `event` (`42["event",…]`), as its JSON array text.
-    func nextEvent(_ event: String, timeoutSeconds: Double = 5) -> String? {
+    public func nextEvent(_ event: String, timeoutSeconds: Double = 5) -> String? {
         nextText(timeoutSeconds: timeoutSeconds) { $0.hasPrefix("42[\"\(event)\"") }.map { String($0.dropFirst(2)) }
     }
 
     /// Sends `event` with `json` arguments (text after the name) and ack id `id`; returns the ack's JSON array text.
-    func emitWithAck(_ event: String, _ json: String = "", id: Int, timeoutSeconds: Double = 5) -> String? {
+    public func emitWithAck(_ event: String, _ json: String = "", id: Int, timeoutSeconds: Double = 5) -> String? {
         send("42\(id)[\"\(event)\"\(json.isEmpty ? "" : "," + json)]")
         return nextText(timeoutSeconds: timeoutSeconds) { $0.hasPrefix("43\(id)[") }.map { String($0.dropFirst(2 + String(id).count)) }
     }
 
     /// Frames received so far that nobody read (drains them).
-    func drain() -> [Frame] { frames.withLock { let all = $0; $0.removeAll(); return all } }
+    public func drain() -> [Frame] { frames.withLock { let all = $0; $0.removeAll(); return all } }
 }
