@@ -9,6 +9,7 @@ public protocol ModuleContext: Sendable {
     var log: any ModuleLog { get }
     var metrics: any ModuleMetrics { get }
     var clock: any ModuleClock { get }
+    var crypto: any ModuleCrypto { get }
     /// Another module's service, or nil when that module is not enabled (modules must cope: Chat works without
     /// Notifications, it only cannot notify offline members). Valid from `start` on.
     func service<Service>(_ key: ServiceKey<Service>) -> Service?

@@ -53,6 +53,7 @@ struct RuntimeModuleContext: ModuleContext {
     var log: any ModuleLog { ModuleLogWriter(module: moduleName) }
     var metrics: any ModuleMetrics { ModuleMetricsView(registry: runtime.metrics, module: moduleName) }
     var clock: any ModuleClock { runtime.clock }
+    var crypto: any ModuleCrypto { OpenSSLCrypto() }
     func service<Service>(_ key: ServiceKey<Service>) -> Service? { runtime.service(key) }
 }
 
