@@ -63,6 +63,9 @@ public final class EngineIOServer: @unchecked Sendable {
     }
 
     public var clientsCount: Int { sockets.withLock { $0.count } }
+    /// Sessions whose transport is a WebSocket (direct or upgraded); the rest poll. For metrics.
+    public var webSocketClientsCount: Int { webSocketSessions.load(ordering: .relaxed) }
+    let webSocketSessions = Atomic<Int>(0)
 
     /// Closes every session now (no waiting for polls); delegates hear "server shutting down".
     public func closeAll() {
@@ -73,10 +76,14 @@ public final class EngineIOServer: @unchecked Sendable {
         }
     }
 
+    /// On the socket's loop, when it closed.
     func remove(_ socket: EngineIOSocket) {
-        sockets.withLock { table in
-            if table[socket.id]?.socket === socket { table.removeValue(forKey: socket.id) }
+        let removed = sockets.withLock { table -> Bool in
+            guard table[socket.id]?.socket === socket else { return false }
+            table.removeValue(forKey: socket.id)
+            return true
         }
+        if removed && socket.transportName == "websocket" { webSocketSessions.wrappingAdd(-1, ordering: .relaxed) }
     }
 
     private func lookup(_ sid: String) -> Entry? { sockets.withLock { $0[sid] } }
@@ -164,7 +171,10 @@ public final class EngineIOServer: @unchecked Sendable {
                 table[id] = Entry(loop: loop, socket: socket)
                 return true
             }
-            if inserted { return socket }
+            if inserted {
+                if transport.name == "websocket" { webSocketSessions.wrappingAdd(1, ordering: .relaxed) }
+                return socket
+            }
         }
     }
 

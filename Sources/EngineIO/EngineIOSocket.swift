@@ -221,6 +221,7 @@ public final class EngineIOSocket {
             let old = transport
             upgraded = true
             transport = candidate
+            server.webSocketSessions.wrappingAdd(1, ordering: .relaxed)
             // A poll still in flight is completed with a noop; later polls for this sid get 400 (transport mismatch).
             old.retire()
             old.socket = nil

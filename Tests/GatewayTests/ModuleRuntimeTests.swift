@@ -139,6 +139,9 @@ final class ModuleRuntimeTests: XCTestCase {
         XCTAssertTrue(metrics.bodyText.contains("fitmate_notes_notes_added_total 1\n"), metrics.bodyText)
         XCTAssertTrue(metrics.bodyText.contains(#"fitmate_events_received_total{module="notes"} 1"#), metrics.bodyText)
         XCTAssertTrue(metrics.bodyText.contains("# TYPE fitmate_handler_duration_seconds histogram"), metrics.bodyText)
+        XCTAssertTrue(metrics.bodyText.contains(#"fitmate_engineio_clients{transport="websocket"} 1"#), metrics.bodyText)
+        XCTAssertTrue(metrics.bodyText.contains(#"fitmate_engineio_clients{transport="polling"} 0"#), metrics.bodyText)
+        XCTAssertTrue(metrics.bodyText.contains("fitmate_socket_connected 1\n"), metrics.bodyText)
     }
 }
 

@@ -66,8 +66,11 @@ final class ModuleRuntime: Sendable {
         for route in InternalRoutes.routes(users: runtime.users, metrics: metrics) {
             routes.install(route, module: "gateway", on: http)
         }
-        metrics.gaugeFunction("fitmate_engineio_clients", help: "Engine.IO sessions open (polling and websocket).") { [engineIO] in
-            Double(engineIO.clientsCount)
+        metrics.gaugeFunction("fitmate_engineio_clients", help: "Engine.IO sessions open, by transport.",
+                              labels: ["transport": "websocket"]) { [engineIO] in Double(engineIO.webSocketClientsCount) }
+        metrics.gaugeFunction("fitmate_engineio_clients", help: "Engine.IO sessions open, by transport.",
+                              labels: ["transport": "polling"]) { [engineIO] in
+            Double(max(0, engineIO.clientsCount - engineIO.webSocketClientsCount))
         }
         metrics.gaugeFunction("fitmate_users_online", help: "Users with at least one socket.") { [runtime] in
             Double(runtime.presence.onlineUserCount)
