@@ -2,7 +2,8 @@ import Foundation
 
 extension CronExpression {
     /// The first instant strictly after `instantMs` (Unix ms) at which the schedule runs, reading its fields as wall-clock
-    /// time in `timeZone`; nil only when nothing matches in the next eight years.
+    /// time in `timeZone`; nil only when nothing matches in the next 28 years
+    /// (the weekday-and-date cycle: a schedule such as `0 0 */29 2 mon`, 1 February on a Monday, waits up to 11 years).
     ///
     /// Daylight-saving rules, as most modern crons have them:
     /// - a wall time skipped by a spring-forward gap (02:30 on the night clocks jump from 02:00 to 03:00) runs at the first
@@ -14,7 +15,7 @@ extension CronExpression {
         let afterSeconds = Self.floorDivide(instantMs, 1000)
         let wallAfter = afterSeconds + zone.offset(at: afterSeconds)
         var wall = Self.floorDivide(wallAfter, 60) * 60 + 60
-        let limit = wall + 8 * 366 * 86_400
+        let limit = wall + 28 * 366 * 86_400
         while wall < limit {
             let days = Self.floorDivide(wall, 86_400)
             let date = CivilDate(daysSinceEpoch: Int(days))
