@@ -62,9 +62,9 @@ public actor Scheduler {
     public func start() async {
         guard loop == nil else { return }
         let now = clock.nowMs()
-        for key in entries.keys.sorted(by: { $0.description < $1.description }) {
-            entries[key]?.nextDueMs = entries[key]!.cron.nextRun(after: now, in: entries[key]!.zone)
-            if entries[key]!.spec.runMissedOnStart, let missed = await latestMissedRun(key, now: now) {
+        for (key, entry) in entries.sorted(by: { $0.key.description < $1.key.description }) {
+            entries[key]?.nextDueMs = entry.cron.nextRun(after: now, in: entry.zone)
+            if entry.spec.runMissedOnStart, let missed = await latestMissedRun(key, now: now) {
                 Log.info("job_catch_up", ["job": key, "scheduled_at_ms": missed])
                 await begin(key, scheduledAtMs: missed, manual: false)
             }
