@@ -25,7 +25,7 @@ final class SchedulerTestDatabase: Database, @unchecked Sendable {
 
     func migrate(_ migrations: [Migration]) async throws {
         for migration in migrations {
-            for statement in migration.statements { _ = try await execute(statement, []) }
+            for statement in migration.statements { try await execute(statement, []) }
         }
     }
 
@@ -33,6 +33,7 @@ final class SchedulerTestDatabase: Database, @unchecked Sendable {
         try locked { () throws(StorageError) in try run(sql, parameters).rows }
     }
 
+    @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) async throws(StorageError) -> SQLExecution {
         try locked { () throws(StorageError) in try run(sql, parameters).execution }
     }
