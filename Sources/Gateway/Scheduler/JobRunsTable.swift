@@ -115,17 +115,6 @@ struct JobRunsTable: Sendable {
     }
 }
 
-/// A job's identity: the owning module and the job's name within it (`<module>.<name>` in routes and logs).
-public struct JobKey: Hashable, Sendable, CustomStringConvertible {
-    public let module: String
-    public let name: String
-    public init(module: String, name: String) {
-        self.module = module
-        self.name = name
-    }
-    public var description: String { "\(module).\(name)" }
-}
-
 /// One row of the run record, as the admin routes show it.
 public struct JobRunRecord: Sendable, Equatable {
     public let scheduledAtMs: Int64
