@@ -171,9 +171,13 @@ public actor Scheduler {
 
     private func execute(_ key: JobKey, spec: JobSpec, run: JobRun) async {
         let lease = Task { [table, clock, leaseMs] in
+            // A fixed cadence from the start, not "half a lease after the last renewal": a slow write never stretches
+            // the interval between renewals past half a lease.
+            var renewAtMs = run.startedAtMs
             while !Task.isCancelled {
+                renewAtMs += leaseMs / 2
                 do {
-                    try await clock.sleep(untilMs: clock.nowMs() + leaseMs / 2)
+                    try await clock.sleep(untilMs: renewAtMs)
                     try await table.renewLease(key, scheduledAtMs: run.scheduledAtMs, manual: run.triggeredManually,
                                                untilMs: clock.nowMs() + leaseMs)
                 } catch is CancellationError {
