@@ -30,8 +30,10 @@ public final class Gateway: @unchecked Sendable {
     private let counter: ConnectionCounter
 
     /// `modules` are the handler modules this build knows (the executable's list); configuration decides which run.
+    /// `clock` is the scheduler's and the modules' notion of time (tests pass one they move by hand).
     public init(configuration: GatewayConfiguration, modules moduleTypes: [any GatewayModule.Type] = [],
-                environment: [String: String] = ProcessInfo.processInfo.environment) throws(GatewayStartError) {
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                clock: any SchedulerClock = SystemSchedulerClock()) throws(GatewayStartError) {
         self.configuration = configuration
         Log.minimumLevel = Log.Level(name: configuration.logLevel.rawValue) ?? .info
         do { group = try EventLoopGroup(count: configuration.resolvedLoopCount) } catch {
@@ -79,7 +81,8 @@ public final class Gateway: @unchecked Sendable {
             modules = try ModuleRuntime(
                 configuration: configuration, http: http, modules: moduleTypes,
                 services: .init(database: storage, httpClient: httpClient, verifier: authenticator,
-                                roles: .init(admin: configuration.auth.adminRole, service: configuration.auth.serviceRole)),
+                                roles: .init(admin: configuration.auth.adminRole, service: configuration.auth.serviceRole),
+                                clock: clock),
                 metrics: metrics, environment: environment)
         } else {
             modules = nil

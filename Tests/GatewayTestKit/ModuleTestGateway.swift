@@ -13,7 +13,7 @@ public final class ModuleTestGateway {
     public let clientGroup: EventLoopGroup
 
     public init(modules: [any GatewayModule.Type], dataDir: String? = nil, environment: [String: String] = [:],
-         configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
+         clock: (any SchedulerClock)? = nil, configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
         let dataDir = dataDir ?? NSTemporaryDirectory() + "modules-\(UUID().uuidString)"
         self.dataDir = dataDir
         var configuration = GatewayConfiguration()
@@ -23,7 +23,8 @@ public final class ModuleTestGateway {
         configuration.dataDir = dataDir
         configuration.auth.secret = Self.secret
         configure(&configuration)
-        gateway = try Gateway(configuration: configuration, modules: modules, environment: environment)
+        gateway = try Gateway(configuration: configuration, modules: modules, environment: environment,
+                              clock: clock ?? SystemSchedulerClock())
         try gateway.start()
         clientGroup = try EventLoopGroup(count: 1)
         clientGroup.start()

@@ -1,3 +1,4 @@
+import GatewayTestKit
 import XCTest
 @testable import Gateway
 

@@ -187,3 +187,33 @@ final class ModuleRegistryTests: XCTestCase {
         XCTAssertEqual(Array(acks[1...]), ["431[300]", "432[1]"])
     }
 }
+
+final class ModuleJobTests: XCTestCase {
+    func testAModuleJobIsScheduledListedAndTriggeredByAnAdmin() throws {
+        let start: Int64 = 1_790_000_000_000 - (1_790_000_000_000 % 60_000) + 10_000   // 10 s past a minute
+        let clock = ManualSchedulerClock(nowMs: start)
+        let gateway = try ModuleTestGateway(modules: [NotesModule.self], clock: clock)
+        defer { gateway.stop() }
+        let before = NotesModule.jobRuns.load(ordering: .relaxed)
+        let admin = ModuleTestGateway.token(sub: "ops", role: "admin")
+
+        let listed = try gateway.request("GET", "/admin/jobs", token: admin)
+        XCTAssertEqual(listed.status, 200)
+        XCTAssertTrue(listed.bodyText.contains(#""job":"notes.tick","schedule":"* * * * *","timeZone":"UTC""#), listed.bodyText)
+        XCTAssertTrue(listed.bodyText.contains(#""nextRunMs":\#(start + 50_000)"#), listed.bodyText)
+        XCTAssertEqual(try gateway.request("GET", "/admin/jobs", token: ModuleTestGateway.token(sub: "u")).status, 403)
+
+        // Due at the next minute: moving the clock there runs it once.
+        XCTAssertTrue(waitUntil { !clock.sleepingUntil.isEmpty })
+        clock.advance(toMs: start + 50_000)
+        XCTAssertTrue(waitUntil { NotesModule.jobRuns.load(ordering: .relaxed) == before + 1 })
+
+        let triggered = try gateway.request("POST", "/admin/jobs/notes.tick/run", token: admin)
+        XCTAssertEqual(triggered.status, 202, triggered.bodyText)
+        XCTAssertTrue(waitUntil { NotesModule.jobRuns.load(ordering: .relaxed) == before + 2 })
+        XCTAssertEqual(try gateway.request("POST", "/admin/jobs/notes.nope/run", token: admin).status, 404)
+        let after = try gateway.request("GET", "/admin/jobs", token: admin)
+        XCTAssertTrue(after.bodyText.contains(#""outcome":"ok""#), after.bodyText)
+        XCTAssertTrue(after.bodyText.contains(#""counts":{"ticks":1}"#), after.bodyText)
+    }
+}

@@ -1,3 +1,4 @@
+import GatewayTestKit
 import CSQLite
 import Foundation
 import GatewayProtocol

@@ -70,10 +70,8 @@ struct ModuleLogWriter: ModuleLog {
     }
 }
 
-struct SystemClock: ModuleClock {
-    func nowMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
+/// The modules' clock is the scheduler's, so that a test clock moves both.
+struct SchedulerBackedClock: ModuleClock {
+    let clock: any SchedulerClock
+    func nowMs() -> Int64 { clock.nowMs() }
 }

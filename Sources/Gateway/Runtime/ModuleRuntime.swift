@@ -19,13 +19,14 @@ final class ModuleRuntime: Sendable {
     let hosts: [ModuleHost]
     private let sockets: ModuleSockets
     private let database: any MigratingDatabase
+    let scheduler: Scheduler
 
     struct Services {
         let database: any MigratingDatabase
         let httpClient: any OutboundHTTPClient
         let verifier: any TokenVerifying
         let roles: ModuleRoutes.RoleNames
-        var clock: any ModuleClock = SystemClock()
+        var clock: any SchedulerClock = SystemSchedulerClock()
     }
 
     init(configuration: GatewayConfiguration, http: HTTPServer, modules: [any GatewayModule.Type], services: Services,
@@ -45,7 +46,8 @@ final class ModuleRuntime: Sendable {
         socketIO = SocketIOServer(options: options)
         database = services.database
         runtime = GatewayRuntime(database: services.database, http: services.httpClient, socketIO: socketIO,
-                                 metrics: metrics, clock: services.clock)
+                                 metrics: metrics, clock: SchedulerBackedClock(clock: services.clock))
+        scheduler = Scheduler(database: services.database, clock: services.clock)
         hosts = try ModuleRegistry.build(modules, settings: configuration.modules, environment: environment, runtime: runtime)
         for host in hosts {
             for (name, service) in host.declarations.services {
@@ -63,7 +65,7 @@ final class ModuleRuntime: Sendable {
         for host in hosts {
             for route in host.declarations.routes { routes.install(route, module: host.name, on: http) }
         }
-        for route in InternalRoutes.routes(users: runtime.users, metrics: metrics) {
+        for route in InternalRoutes.routes(users: runtime.users, metrics: metrics, scheduler: scheduler) {
             routes.install(route, module: "gateway", on: http)
         }
         metrics.gaugeFunction("fitmate_engineio_clients", help: "Engine.IO sessions open, by transport.",
@@ -79,10 +81,21 @@ final class ModuleRuntime: Sendable {
                                     "namespaces": sockets.namespaces.joined(separator: ","), "path": settings.path])
     }
 
-    /// Migrations (the gateway's, then each module's), then each module's `start`. Before the gateway listens.
+    /// Migrations (the gateway's, then each module's), then each module's `start`, then the scheduler. Before the
+    /// gateway listens.
     func start() async throws(GatewayStartError) {
-        do { try await database.applyMigrations(module: "gateway", UsersTable.migrations) } catch {
+        do {
+            try await database.applyMigrations(module: "gateway", UsersTable.migrations)
+            try await database.applyMigrations(module: "scheduler", Scheduler.migrations)
+        } catch {
             throw GatewayStartError("storage: the gateway's migrations failed: \(error)")
+        }
+        for host in hosts {
+            for job in host.declarations.jobs {
+                do { try await scheduler.add(job, module: host.name) } catch {
+                    throw GatewayStartError("modules.\(host.name): job \(job.name): \(error)")
+                }
+            }
         }
         for host in hosts where !host.declarations.migrations.isEmpty {
             do { try await database.applyMigrations(module: host.name, host.declarations.migrations) } catch {
@@ -94,9 +107,11 @@ final class ModuleRuntime: Sendable {
                 throw GatewayStartError("modules.\(host.name): start failed: \(error)")
             }
         }
+        await scheduler.start()
     }
 
     func stop() async {
+        await scheduler.stop()
         for host in hosts.reversed() { await host.module.stop() }
     }
 

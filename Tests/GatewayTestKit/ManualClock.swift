@@ -1,22 +1,24 @@
 import Foundation
-@testable import Gateway
+import Gateway
+import GatewayProtocol
 
-/// A clock the test moves by hand: sleepers wake when `advance` passes their deadline, never on their own.
-final class ManualSchedulerClock: SchedulerClock, @unchecked Sendable {
+/// A clock the test moves by hand: sleepers wake when `advance` passes their deadline, never on their own. It is both the
+/// scheduler's clock and the modules' (`context.clock`), so jobs and handlers agree on "now".
+public final class ManualSchedulerClock: SchedulerClock, ModuleClock, @unchecked Sendable {
     private let lock = NSLock()
     private var now: Int64
     private var nextID = 0
     private var sleepers: [Int: (deadline: Int64, continuation: CheckedContinuation<Void, Error>)] = [:]
     private var cancelledBeforeSleeping: Set<Int> = []
 
-    init(nowMs: Int64) { now = nowMs }
+    public init(nowMs: Int64) { now = nowMs }
 
-    func nowMs() -> Int64 { lock.withLock { now } }
+    public func nowMs() -> Int64 { lock.withLock { now } }
 
     /// Deadlines someone is sleeping until, so a test can wait for the scheduler to be idle again.
-    var sleepingUntil: [Int64] { lock.withLock { sleepers.values.map(\.deadline).sorted() } }
+    public var sleepingUntil: [Int64] { lock.withLock { sleepers.values.map(\.deadline).sorted() } }
 
-    func advance(toMs target: Int64) {
+    public func advance(toMs target: Int64) {
         let woken: [CheckedContinuation<Void, Error>] = lock.withLock {
             now = max(now, target)
             let due = sleepers.filter { $0.value.deadline <= now }
@@ -26,7 +28,7 @@ final class ManualSchedulerClock: SchedulerClock, @unchecked Sendable {
         for continuation in woken { continuation.resume() }
     }
 
-    func sleep(untilMs deadline: Int64) async throws {
+    public func sleep(untilMs deadline: Int64) async throws {
         let id = lock.withLock { () -> Int in
             nextID += 1
             return nextID
