@@ -17,8 +17,8 @@ final class SchedulerNodesTests: XCTestCase {
     }
 
     func testTwoNodesRunEachScheduledTimeOnce() async throws {
-        let path = SchedulerTestDatabase.temporaryPath()
-        let databaseA = try await migratedDatabase(path: path), databaseB = try SchedulerTestDatabase(path: path)
+        let path = temporaryDatabasePath()
+        let databaseA = try await migratedDatabase(path: path), databaseB = try SQLiteDatabase(settings: .init(path: path))
         let clock = ManualSchedulerClock(nowMs: january1)
         let probe = JobProbe()
         let nodeA = Scheduler(database: databaseA, clock: clock, node: "node-a")
@@ -80,8 +80,8 @@ final class SchedulerNodesTests: XCTestCase {
     }
 
     func testRunningNodeRenewsItsLeaseSoOtherNodesSkip() async throws {
-        let path = SchedulerTestDatabase.temporaryPath()
-        let databaseA = try await migratedDatabase(path: path), databaseB = try SchedulerTestDatabase(path: path)
+        let path = temporaryDatabasePath()
+        let databaseA = try await migratedDatabase(path: path), databaseB = try SQLiteDatabase(settings: .init(path: path))
         let clock = ManualSchedulerClock(nowMs: january1)
         let probe = JobProbe(), gate = JobGate()
         let leaseMs = 2 * minuteMs

@@ -51,11 +51,14 @@ struct JobFailure: Error, CustomStringConvertible {
 }
 
 extension XCTestCase {
-    func migratedDatabase(path: String = SchedulerTestDatabase.temporaryPath()) async throws -> SchedulerTestDatabase {
-        let database = try SchedulerTestDatabase(path: path)
-        try await database.migrate(Scheduler.migrations)
+    func migratedDatabase(path: String? = nil) async throws -> SQLiteDatabase {
+        let database = try SQLiteDatabase(settings: .init(path: path ?? temporaryDatabasePath()))
+        try await database.applyMigrations(module: "scheduler", Scheduler.migrations)
         return database
     }
+
+    /// A fresh SQLite file; two `SQLiteDatabase`s on one file are two nodes sharing a database.
+    func temporaryDatabasePath() -> String { NSTemporaryDirectory() + "scheduler-\(UUID().uuidString).sqlite3" }
 
     /// Polls real time (the clock under test never moves by itself) until `condition` holds.
     func schedulerWaitUntil(_ what: String, timeoutSeconds: Double = 10, file: StaticString = #filePath, line: UInt = #line,
