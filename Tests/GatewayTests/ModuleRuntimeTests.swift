@@ -217,3 +217,15 @@ final class ModuleJobTests: XCTestCase {
         XCTAssertTrue(after.bodyText.contains(#""counts":{"ticks":1}"#), after.bodyText)
     }
 }
+
+final class PresenceAnnouncementTests: XCTestCase {
+    func testPresenceAnnouncementsCanBeTurnedOffWhilePresenceStaysKnown() throws {
+        let gateway = try ModuleTestGateway(modules: [NotesModule.self]) { $0.socketio.announcePresence = false }
+        defer { gateway.stop() }
+        let observer = try gateway.join(sub: "watcher")
+        let user = try gateway.join(sub: "quiet")
+        XCTAssertEqual(user.emitWithAck("whoami", id: 1), #"[{"userId":"quiet","role":"user","online":true}]"#)
+        user.close()
+        XCTAssertNil(observer.nextText(timeoutSeconds: 0.5) { $0.contains("userOnline") || $0.contains("userOffline") })
+    }
+}

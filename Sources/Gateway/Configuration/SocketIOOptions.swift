@@ -11,6 +11,7 @@ extension GatewayConfiguration {
         public var stateRecovery = false
         public var recoveryWindowMs = 120_000
         public var maxPendingEvents = 64
+        public var announcePresence = true
         public init() {}
     }
 }
@@ -54,6 +55,10 @@ extension GatewayOptions {
         OptionSpec("socketio.maxPendingEvents", kind: .int(1...100_000), default: .int(64),
                    help: "Events of one socket waiting for its handlers; more are answered with an `overloaded` error.") {
             $0.configuration.socketio.maxPendingEvents = $1.int
+        },
+        OptionSpec("socketio.announcePresence", kind: .bool, default: .bool(true),
+                   help: "Emit userOnline/userOffline to every socket (FitMate's client expects it; each costs one delivery per connected socket).") {
+            $0.configuration.socketio.announcePresence = $1.bool
         },
     ]
 

@@ -55,7 +55,7 @@ final class ModuleRuntime: Sendable {
             }
         }
         sockets = ModuleSockets(modules: hosts, runtime: runtime, verifier: services.verifier,
-                                maxPendingEvents: settings.maxPendingEvents)
+                                maxPendingEvents: settings.maxPendingEvents, announcePresence: settings.announcePresence)
         sockets.install(on: socketIO)
         socketIO.attach(to: engineIO)
 

@@ -13,13 +13,15 @@ final class ModuleSockets: Sendable {
     private let runtime: GatewayRuntime
     private let verifier: any TokenVerifying
     private let maxPendingEvents: Int
+    private let announcePresence: Bool
     /// namespace → event → handler; fixed before the server accepts anyone.
     private let handlers: [String: [String: Handler]]
     private let connectHooks: [String: [(module: String, run: ConnectHandler)]]
     private let disconnectHooks: [String: [(module: String, run: DisconnectHandler)]]
     private let metrics: SocketMetrics
 
-    init(modules: [ModuleHost], runtime: GatewayRuntime, verifier: any TokenVerifying, maxPendingEvents: Int) {
+    init(modules: [ModuleHost], runtime: GatewayRuntime, verifier: any TokenVerifying, maxPendingEvents: Int,
+         announcePresence: Bool) {
         var handlers: [String: [String: Handler]] = ["/": [:]]
         var connectHooks: [String: [(String, ConnectHandler)]] = [:]
         var disconnectHooks: [String: [(String, DisconnectHandler)]] = [:]
@@ -42,6 +44,7 @@ final class ModuleSockets: Sendable {
         self.runtime = runtime
         self.verifier = verifier
         self.maxPendingEvents = maxPendingEvents
+        self.announcePresence = announcePresence
         metrics = SocketMetrics(registry: runtime.metrics, modules: modules)
     }
 
@@ -112,7 +115,8 @@ final class ModuleSockets: Sendable {
         socket.join(UserRooms.room(for: identity.userId))
         metrics.connected.add(1)
         let runtime = self.runtime
-        if runtime.presence.socketConnected(userId: identity.userId) {
+        let announce = announcePresence
+        if runtime.presence.socketConnected(userId: identity.userId) && announce {
             _ = runtime.messaging.emit("userOnline", [.object(["userId": .string(identity.userId), "socketId": .string(socket.id)])],
                                        to: .everyone)
         }
@@ -168,7 +172,7 @@ final class ModuleSockets: Sendable {
         let goodbyes = disconnectHooks[nsp] ?? []
         socket.onDisconnect { [metrics] reason in
             metrics.connected.add(-1)
-            if runtime.presence.socketDisconnected(userId: identity.userId) {
+            if runtime.presence.socketDisconnected(userId: identity.userId) && announce {
                 runtime.messaging.emit("userOffline", [.object(["userId": .string(identity.userId)])], to: .everyone)
             }
             guard !goodbyes.isEmpty else { return }
