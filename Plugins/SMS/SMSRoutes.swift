@@ -152,7 +152,7 @@ final class SMSRoutes: Sendable {
     private func limit(_ bucket: String, _ window: SMSConfiguration.Window) async throws -> RouteResponse? {
         let verdict = try await counters.hit(bucket, limit: window.limit, windowMs: window.windowMs, nowMs: context.clock.nowMs())
         guard !verdict.allowed else { return nil }
-        context.metrics.counter("sms_rate_limited_total", help: "OTP requests refused by a rate limit.",
+        context.metrics.counter("otp_rate_limited_total", help: "OTP requests refused by a rate limit.",
                                 labels: ["limit": String(bucket.prefix { $0 != ":" })]).increment()
         var body: [UInt8] = []
         JSONValue.object(["error": "Too Many Requests", "message": .string("too many requests; try again in \(verdict.retryAfterSeconds) s"),

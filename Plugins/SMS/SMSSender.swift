@@ -162,7 +162,7 @@ final class SMSSender: SMSSending {
                 WHERE id = ?
                 """, [.text(accepted.status), .text(accepted.providerID), .integer(Int64(attempts)), .integer(now),
                       accepted.status == "queued" ? .null : .integer(now), .integer(id)])
-            context.metrics.counter("sms_sent_total", help: "SMS accepted by the provider.", labels: ["purpose": draft.purpose]).increment()
+            context.metrics.counter("sent_total", help: "SMS accepted by the provider.", labels: ["purpose": draft.purpose]).increment()
             context.log.info("sms_sent", ["id": "\(id)", "to": number.masked, "provider": provider.name,
                                           "provider_id": accepted.providerID, "attempts": "\(attempts)"])
             return SMSOutcome(id: id, status: accepted.status, failure: nil)
@@ -171,7 +171,7 @@ final class SMSSender: SMSSending {
                 UPDATE sms_messages SET status = 'failed', attempts = ?, error_code = ?, error_message = ?, updated_at_ms = ?
                 WHERE id = ?
                 """, [.integer(Int64(attempts)), .text(failure.code), .text(failure.message), .integer(now), .integer(id)])
-            context.metrics.counter("sms_failures_total", help: "SMS that finally failed, after retries.",
+            context.metrics.counter("failures_total", help: "SMS that finally failed, after retries.",
                                     labels: ["purpose": draft.purpose]).increment()
             context.log.error("sms_failed", ["id": "\(id)", "to": number.masked, "code": failure.code,
                                              "message": failure.message, "attempts": "\(attempts)"])
