@@ -123,7 +123,7 @@ final class SMSRoutes: Sendable {
         let body = try request.decode(RequestOTPBody.self)
         let number = try sender.validatedNumber(body.phoneNumber)
         let limits = configuration.otp
-        if let refusal = try await limit("otp-request-ip:" + request.remoteAddress, limits.requestsPerIP) { return refusal }
+        if let refusal = try await limit("otp-request-ip:" + Self.clientIP(request.remoteAddress), limits.requestsPerIP) { return refusal }
         if let refusal = try await limit("otp-request-number:" + number.e164, limits.requestsPerNumber) { return refusal }
         let service = try otpService
         let code = try await service.issue(for: number)
@@ -139,13 +139,23 @@ final class SMSRoutes: Sendable {
     private func verifyOTP(_ request: RouteRequest) async throws -> RouteResponse {
         let body = try request.decode(VerifyOTPBody.self)
         let number = try sender.validatedNumber(body.phoneNumber)
-        if let refusal = try await limit("otp-verify-ip:" + request.remoteAddress, configuration.otp.verificationsPerIP) {
+        if let refusal = try await limit("otp-verify-ip:" + Self.clientIP(request.remoteAddress), configuration.otp.verificationsPerIP) {
             return refusal
         }
         let verified = try await otpService.verify(body.otpCode, for: number)
         context.log.info("sms_otp_verification", ["to": number.masked, "verified": verified ? "true" : "false"])
         return try .json(verified ? OTPAnswer(success: true, message: "인증 성공")
                                   : OTPAnswer(success: false, message: "인증번호가 일치하지 않습니다."))
+    }
+
+    /// The address without its port (`203.0.113.7:51234` → `203.0.113.7`, `[2001:db8::1]:443` → `2001:db8::1`): a
+    /// client opens a new port per connection, not a new address.
+    static func clientIP(_ remoteAddress: String) -> String {
+        if remoteAddress.hasPrefix("["), let close = remoteAddress.firstIndex(of: "]") {
+            return String(remoteAddress[remoteAddress.index(after: remoteAddress.startIndex)..<close])
+        }
+        guard let colon = remoteAddress.lastIndex(of: ":"), remoteAddress.firstIndex(of: ":") == colon else { return remoteAddress }
+        return String(remoteAddress[..<colon])
     }
 
     /// nil when within the limit, else the 429 with `Retry-After` (seconds) to send.

@@ -61,7 +61,7 @@ struct SMSTemplates: Sendable {
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
             output += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            guard let close = rest[open...].firstIndex(of: "}") else { return output + rest[open...] }
             let name = String(rest[rest.index(after: open)..<close])
             if let value = values[name] { output += value } else { output += rest[open...close] }
             rest = rest[rest.index(after: close)...]
