@@ -13,6 +13,11 @@ struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
         return String(digits.prefix(3)) + String(repeating: "*", count: digits.count - 5) + String(digits.suffix(2))
     }
 
+    /// `text` with this number masked: providers' error messages quote the number, and logs must not.
+    func redact(_ text: String) -> String {
+        text.replacing(e164, with: masked)
+    }
+
     /// Reads the spellings FitMate's users and backend send: `010-1234-5678`, `01012345678`, `10-1234-5678` (the old
     /// server's short form), `+82 10 1234 5678`, `+82 010…` (a trunk 0 kept by mistake), `82…`, `0082…`, with spaces,
     /// dashes, dots or parentheses. A number without a country code is taken as Korean (`defaultCountryCode`).

@@ -122,7 +122,7 @@ final class SMSSender: SMSSending {
             } catch {
                 lastFailure = error
                 context.log.warning("sms_attempt_failed", ["id": "\(logID)", "to": message.to.masked, "attempt": "\(attempts)",
-                                                           "code": error.code, "message": error.message])
+                                                           "code": error.code, "message": message.to.redact(error.message)])
                 if error.disposition == .permanent { break }
             }
         }
@@ -174,7 +174,7 @@ final class SMSSender: SMSSending {
             context.metrics.counter("failures_total", help: "SMS that finally failed, after retries.",
                                     labels: ["purpose": draft.purpose]).increment()
             context.log.error("sms_failed", ["id": "\(id)", "to": number.masked, "code": failure.code,
-                                             "message": failure.message, "attempts": "\(attempts)"])
+                                             "message": number.redact(failure.message), "attempts": "\(attempts)"])
             await notifyFailure(id: id, draft: draft, text: text)
             return SMSOutcome(id: id, status: "failed", failure: failure)
         }

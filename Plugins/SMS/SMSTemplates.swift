@@ -52,7 +52,21 @@ struct SMSTemplates: Sendable {
         guard let template else { throw ModuleError("template: unknown template '\(name)'", status: 400, code: "unknown_template") }
         var values = parameters
         values["appUrl"] = values["appUrl"] ?? appURL
+        if let missing = Self.placeholders(template).first(where: { values[$0] == nil }) {
+            throw ModuleError("\(missing) is required by the template '\(name)'", status: 400, code: "invalid_payload")
+        }
         return Self.fill(template, values)
+    }
+
+    /// The `{name}`s of a template, in order.
+    static func placeholders(_ template: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            names.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
     }
 
     /// Replaces each `{name}` whose name has a value; other braces stay as written.

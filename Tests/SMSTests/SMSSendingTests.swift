@@ -161,6 +161,13 @@ final class SMSSendingTests: SMSTestCase {
         } catch let error as ModuleError {
             XCTAssertEqual(error.code, "invalid_phone_number")
         }
+        do {
+            _ = try await sms.send(SMSRequest(to: "010-1234-5678"))
+            XCTFail("neither a body nor a template's parameters")
+        } catch let error as ModuleError {
+            XCTAssertEqual(error.message, "message is required by the template 'custom'")
+        }
+        XCTAssertEqual(twilio.posts.count, 1)
     }
 
     func testUnauthorisedCallersAreRefusedOnEveryProtectedRoute() throws {

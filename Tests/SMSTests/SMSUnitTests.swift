@@ -32,6 +32,9 @@ final class SMSUnitTests: XCTestCase {
         XCTAssertEqual(try templates.render("otp", locale: "ja-JP", parameters: ["code": "123456"]), "コード 123456")
         XCTAssertTrue(try templates.render("otp", locale: "fr", parameters: ["code": "1"]).hasPrefix("FitMate 인증번호: 1"))
         XCTAssertThrowsError(try templates.render("nope", locale: nil, parameters: [:]))
+        XCTAssertThrowsError(try templates.render("workout_reminder", locale: nil, parameters: ["userName": "a"])) { error in
+            XCTAssertEqual((error as? ModuleError)?.message, "workoutType is required by the template 'workout_reminder'")
+        }
         XCTAssertThrowsError(try SMSTemplates(configured: nil, defaultLocale: "de", appURL: ""))
     }
 
