@@ -34,11 +34,19 @@ struct TwilioProvider: SMSProvider {
         return ProviderAcceptance(providerID: sid, status: Self.moduleStatus(json?["status"]?.stringValue ?? "queued"))
     }
 
+    /// Two look-ups: `To` + `DateSent>` (messages sent since the attempt's day), then, when that finds nothing, `To` alone
+    /// (Twilio's newest first), because a message still `queued` or `sending` has no `date_sent` yet and the date filter
+    /// cannot see it — and a message that timed out a moment ago is usually exactly that.
     func findCreated(_ message: OutgoingSMS, sinceMs: Int64, excluding: Set<String>) async -> ProviderAcceptance? {
-        let query = FormEncoding.encode([("To", message.to.e164), ("DateSent>", CivilTime.dateString(ms: sinceMs - 60_000)),
-                                         ("PageSize", "50")])
-        let request = OutboundRequest(method: "GET", url: messagesURL + "?" + query, headers: [("Accept", "application/json")],
-                                      timeoutMs: settings.timeoutMs,
+        let byDate = [("To", message.to.e164), ("DateSent>", CivilTime.dateString(ms: sinceMs - 60_000)), ("PageSize", "50")]
+        if let found = await list(byDate, matching: message, sinceMs: sinceMs, excluding: excluding) { return found }
+        return await list([("To", message.to.e164), ("PageSize", "50")], matching: message, sinceMs: sinceMs, excluding: excluding)
+    }
+
+    private func list(_ query: [(String, String)], matching message: OutgoingSMS, sinceMs: Int64,
+                      excluding: Set<String>) async -> ProviderAcceptance? {
+        let request = OutboundRequest(method: "GET", url: messagesURL + "?" + FormEncoding.encode(query),
+                                      headers: [("Accept", "application/json")], timeoutMs: settings.timeoutMs,
                                       basicAuth: (user: settings.accountSID, password: settings.authToken))
         guard let response = try? await http.send(request), response.status == 200,
               let messages = (try? JSONValue.parse(bytes: response.body))?["messages"]?.arrayValue else { return nil }

@@ -112,14 +112,17 @@ final class FakeTwilio: @unchecked Sendable {
 
     private func list(_ context: HTTPRequestContext) {
         if let refusal = checkAuth(context) { return refuse(context, refusal) }
-        guard let query = context.request.head.query.flatMap({ Self.decodeForm(String($0)) }),
-              let to = query["To"], let after = query["DateSent>"],
-              after.range(of: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#, options: .regularExpression) != nil else {
-            return refuse(context, (400, 20001, "To and DateSent> (YYYY-MM-DD) are required"))
+        guard let query = context.request.head.query.flatMap({ Self.decodeForm(String($0)) }), let to = query["To"] else {
+            return refuse(context, (400, 20001, "To is required"))
+        }
+        let after = query["DateSent>"]
+        if let after, after.range(of: #"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"#, options: .regularExpression) == nil {
+            return refuse(context, (400, 20001, "DateSent> must be YYYY-MM-DD"))
         }
         let found = state.withLock { state in
             state.lookups.append(query)
-            return state.messages.filter { $0.to == to }
+            // Like Twilio: a message that is still queued has no date_sent, so a DateSent filter never returns it.
+            return after == nil ? state.messages.filter { $0.to == to }.reversed() : []
         }
         context.respond(json(200, ["messages": found.map(Self.resource), "page": 0, "page_size": 50]))
     }

@@ -119,9 +119,11 @@ final class SMSSendingTests: SMSTestCase {
         XCTAssertEqual(response.status, 200, response.description)
         XCTAssertEqual(twilio.posts.count, 1, "no second POST after the timeout")
         XCTAssertEqual(twilio.messages.count, 1)
-        XCTAssertEqual(twilio.lookups.count, 1)
-        XCTAssertEqual(twilio.lookups.first?["To"], "+821012345678")
-        XCTAssertNotNil(twilio.lookups.first?["DateSent>"])
+        // First by To and DateSent> as the brief asks; a queued message has no date_sent, so then by To alone.
+        XCTAssertEqual(twilio.lookups.count, 2)
+        XCTAssertEqual(twilio.lookups.map { $0["To"] }, ["+821012345678", "+821012345678"])
+        XCTAssertEqual(twilio.lookups.first?["DateSent>"]?.count, 10)
+        XCTAssertNil(twilio.lookups.last?["DateSent>"])
         let row = try await messages()[0]
         XCTAssertEqual(row["provider_id"].stringValue, twilio.messages[0].sid)
         XCTAssertEqual(row["status"].stringValue, "queued")
@@ -131,7 +133,7 @@ final class SMSSendingTests: SMSTestCase {
         twilio.script(.hang(created: false), .accept)
         let response = try post("/sms/send", #"{"phoneNumber":"010-1234-5678","message":"lost in transit"}"#)
         XCTAssertEqual(response.status, 200, response.description)
-        XCTAssertEqual(twilio.lookups.count, 1)
+        XCTAssertEqual(twilio.lookups.count, 2)
         XCTAssertEqual(twilio.posts.count, 2)
         XCTAssertEqual(twilio.messages.count, 1)
         let logged = try await messages()
