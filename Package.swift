@@ -36,6 +36,7 @@ let package = Package(
         // Handler modules: each depends on the contract only.
         .target(name: "Bench", dependencies: ["GatewayProtocol"], path: "Plugins/Bench"),
         .target(name: "SMS", dependencies: ["GatewayProtocol"], path: "Plugins/SMS", exclude: ["README.md"]),
+        .target(name: "Chat", dependencies: ["GatewayProtocol"], path: "Plugins/Chat", exclude: ["README.md"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench"]),
         .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop"], swiftSettings: hotPath),
 
@@ -56,5 +57,6 @@ let package = Package(
                                                         "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
         .testTarget(name: "SMSTests", dependencies: ["SMS", "GatewayProtocol", "GatewayTestKit", "Gateway", "HTTP", "EventLoop",
                                                     "TestSupport"]),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "GatewayProtocol", "GatewayTestKit", "Gateway", "TestSupport"]),
     ]
 )
