@@ -57,6 +57,7 @@ let package = Package(
                                                         "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
         .testTarget(name: "SMSTests", dependencies: ["SMS", "GatewayProtocol", "GatewayTestKit", "Gateway", "HTTP", "EventLoop",
                                                     "TestSupport"]),
-        .testTarget(name: "ChatTests", dependencies: ["Chat", "GatewayProtocol", "GatewayTestKit", "Gateway", "TestSupport"]),
+        .testTarget(name: "ChatTests", dependencies: ["Chat", "GatewayProtocol", "GatewayTestKit", "Gateway", "TestSupport",
+                                                     "EventLoop", "WebSocket"]),
     ]
 )
