@@ -21,8 +21,6 @@ struct ChatRoomID: Sendable, Hashable, CustomStringConvertible {
         self.value = value
     }
 
-    static func support(of userId: String) -> ChatRoomID? { try? ChatRoomID(supportPrefix + userId) }
-
     /// The user a `support:` room belongs to; nil for managed rooms.
     var supportOwner: String? {
         value.hasPrefix(Self.supportPrefix) ? String(value.dropFirst(Self.supportPrefix.count)) : nil

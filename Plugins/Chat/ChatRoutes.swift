@@ -7,6 +7,7 @@ struct ChatRoutes: Sendable {
 
     func install(on setup: any ModuleSetup) {
         let chat = self.chat
+        let setup = RefusalLogging(setup: setup, chat: chat)
         setup.route("GET", "/chat/rooms/:id/messages", access: .authenticated) { request in
             let room = try ChatRoomID(request.parameters["id"] ?? "")
             let limit = try Self.integer(request, "limit", default: chat.configuration.defaultPageSize,
@@ -39,7 +40,7 @@ struct ChatRoutes: Sendable {
         installInternal(on: setup)
     }
 
-    private func installInternal(on setup: any ModuleSetup) {
+    private func installInternal(on setup: RefusalLogging) {
         let chat = self.chat
         setup.route("POST", "/internal/chat/rooms", access: .adminOrService) { request in
             let fields = try PayloadFields(try request.json())
@@ -73,6 +74,21 @@ struct ChatRoutes: Sendable {
                 chat.context.messaging.leave(socket: socket, room: room.socketRoom)
             }
             return try .json(["chatRoomId": .string(room.value), "userId": .string(user), "removed": .bool(removed)] as JSONObject)
+        }
+    }
+
+    /// Routes whose refusals are logged like the events' (the issue asks that every refusal is).
+    struct RefusalLogging {
+        let setup: any ModuleSetup
+        let chat: ChatService
+
+        func route(_ method: String, _ path: String, access: RouteAccess, _ handler: @escaping RouteHandler) {
+            let chat = self.chat
+            setup.route(method, path, access: access) { request in
+                do { return try await handler(request) } catch let error as ModuleError {
+                    throw chat.refused(error, event: "\(method) \(request.path)", user: request.identity)
+                }
+            }
         }
     }
 
