@@ -36,7 +36,7 @@ let package = Package(
         // Handler modules: each depends on the contract only.
         .target(name: "Bench", dependencies: ["GatewayProtocol"], path: "Plugins/Bench"),
         .target(name: "SMS", dependencies: ["GatewayProtocol"], path: "Plugins/SMS", exclude: ["README.md"]),
-        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench"]),
+        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench", "SMS"]),
         .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop"], swiftSettings: hotPath),
 
         // Test-only helpers (blocking clients, certificates made at test time); never shipped.
