@@ -28,6 +28,7 @@ public typealias SocketIOClientEventHandler = (EventArguments, SocketIOClientAck
 public final class SocketIOClientSocket {
     unowned let client: SocketIOClient
     public let nsp: String
+    public var loop: EventLoop { client.loop }
     public var auth: JSONObject?
     /// The socket id the server gave (nil while not connected).
     public private(set) var id: String?
