@@ -26,7 +26,7 @@ fail() { echo "socketio-vs-python.sh: $*" >&2; exit 1; }
 
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
 "$VENV/bin/pip" install -q python-socketio aiohttp uvloop
-python_version=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("python-socketio"), m.version("aiohttp"))')
+python_version=$("$VENV/bin/python" -c 'import importlib.metadata as m; print("python-socketio", m.version("python-socketio"), "on aiohttp", m.version("aiohttp"), "with uvloop", m.version("uvloop"))')
 
 swift build -c release --product fitmate-gateway >/dev/null
 swift build -c release --product gateway-bench >/dev/null
@@ -85,6 +85,9 @@ bench() { # server scenario args…: prints the JSON line (stderr progress to th
 rows=()
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0 || a == "null" || b == "null") print "–"; else printf "%.2f", a / b }'; }
 row() { rows+=("| $1 | $2 | $3 | $(ratio "$2" "$3") |"); }
+# Server CPU µs per event: the CPU share over the window divided by the events in it (steadier than rates on a busy box).
+per_event() { awk -v cpu="$(field "$1" serverCpuPercent)" -v rate="$(field "$1" "$2")" \
+  'BEGIN { if (cpu == "null" || rate == 0) print "null"; else printf "%.1f", cpu / 100 * 1e6 / rate }'; }
 
 for n in $IDLE_COUNTS; do
   g=$(bench gateway connect --connections "$n" --handshakes 64 --settle 3)
@@ -101,13 +104,14 @@ echo "echo: gateway $g" >&2; echo "echo: python  $p" >&2
 row "echo acks/s, 100 connections × 1 in flight ↑" "$(field "$g" acksPerSecond)" "$(field "$p" acksPerSecond)"
 row "echo round trip p50 (µs) ↓" "$(field "$g" p50us)" "$(field "$p" p50us)"
 row "echo round trip p99 (µs) ↓" "$(field "$g" p99us)" "$(field "$p" p99us)"
-row "echo server CPU (% of a core)" "$(field "$g" serverCpuPercent)" "$(field "$p" serverCpuPercent)"
+row "echo server CPU per ack (µs) ↓" "$(per_event "$g" acksPerSecond)" "$(per_event "$p" acksPerSecond)"
 
 g=$(bench gateway fanout --connections 1000 --in-flight 4 --duration "$DURATION" --warmup 2)
 p=$(bench python fanout --connections 1000 --in-flight 4 --duration "$DURATION" --warmup 2)
 echo "fanout saturated: gateway $g" >&2; echo "fanout saturated: python  $p" >&2
 row "fan-out to 1,000, saturated: deliveries/s ↑" "$(field "$g" deliveriesPerSecond)" "$(field "$p" deliveriesPerSecond)"
 row "fan-out saturated: delivery p99 (µs) ↓" "$(field "$g" p99us)" "$(field "$p" p99us)"
+row "fan-out saturated: server CPU per delivery (µs) ↓" "$(per_event "$g" deliveriesPerSecond)" "$(per_event "$p" deliveriesPerSecond)"
 row "fan-out saturated: lost" "$(field "$g" lost)" "$(field "$p" lost)"
 
 g=$(bench gateway fanout --connections 1000 --rate 5 --duration "$DURATION" --warmup 2)
@@ -119,8 +123,8 @@ row "fan-out at 5/s: server CPU (% of a core) ↓" "$(field "$g" serverCpuPercen
 row "fan-out at 5/s: lost" "$(field "$g" lost)" "$(field "$p" lost)"
 
 echo
-echo "Socket.IO, gateway (one loop) vs python-socketio $python_version (AsyncServer, aiohttp, uvloop), $(date -u +%F)"
-echo "server on CPU 0, gateway-bench on CPU 1, ${DURATION} s windows after 2 s warm-up; ratio = gateway / python"
+echo "Socket.IO, gateway (one loop) vs $python_version (AsyncServer), $(date -u +%F), load average $(cut -d' ' -f1 /proc/loadavg)"
+echo "server on CPU 0, gateway-bench on CPU 1, ${DURATION} s windows after 2 s warm-up; ratio = gateway / python (↓ lower is better)"
 echo
 echo "| measure | gateway | python-socketio | ratio |"
 echo "|---|---|---|---|"

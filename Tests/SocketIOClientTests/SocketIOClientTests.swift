@@ -238,4 +238,36 @@ final class SocketIOClientTests: XCTestCase {
         XCTAssertNotNil(log.wait(for: "connect:recovered"))
         XCTAssertNotNil(log.wait(for: "event:missed:\"2\""))
     }
+
+    /// A server that accepts the TCP connection and never answers: the session gives up at `openTimeoutMs`, not before.
+    func testOpenTimeoutAtItsEdge() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        XCTAssertEqual(listen(fd, 8), 0)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        var options = try SocketIOClient.Options(url: "ws://127.0.0.1:\(port)")
+        options.engine.openTimeoutMs = 300
+        let log = self.log
+        let started = Date()
+        box.run { [options] box in
+            let client = SocketIOClient(options: options, loop: box.loop)
+            box.client = client
+            let socket = client.socket()
+            socket.onConnectError = { error in log.add("connect_error:\(error)") }
+            socket.connect()
+        }
+        XCTAssertEqual(log.wait(for: "connect_error"),
+                       "connect_error:cannot open the Engine.IO session: no open packet within 300 ms")
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertGreaterThanOrEqual(elapsed, 0.3)
+        XCTAssertLessThan(elapsed, 1.5)
+    }
 }
