@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Socket.IO side by side: the gateway (GATEWAY_BENCH=1, one loop) against python-socketio (AsyncServer on aiohttp with
-# uvloop, Tests/Benchmarks/python-socketio-server.py), same three events (echo, join, broadcast), same load tool
-# (gateway-bench, one loop), same run. Each server pinned to CPU 0, the load tool to CPU 1; a fresh server per scenario.
+# Socket.IO side by side: the gateway (GATEWAY_BENCH=1 turns on the Bench module, Plugins/Bench; one loop) against
+# python-socketio (AsyncServer on aiohttp with uvloop, Tests/Benchmarks/python-socketio-server.py), same three events
+# (echo, join, broadcast), same load tool (gateway-bench, one loop), same run. The gateway authenticates every socket:
+# the bench sends a token from `fitmate-gateway token` (the python server ignores it); presence announcements are off
+# (socketio.announcePresence false), since python-socketio has none. Each server pinned to CPU 0, the load tool to CPU 1; a fresh server per scenario.
 #   - idle memory: server VmRSS per Socket.IO connection at IDLE_COUNTS connections (connect latency too);
 #   - echo: 100 connections, 1 ack in flight each: acks/s and round-trip p50/p99;
 #   - fanout: 1,000 receivers in one room; saturated (4 broadcasts in flight) and at a fixed 5 broadcasts/s
@@ -43,11 +45,15 @@ for port in "$GATEWAY_PORT" "$PYTHON_PORT"; do
   if ss -ltnH "sport = :$port" | grep -q .; then fail "port $port is in use; set SIO_GATEWAY_PORT / SIO_PYTHON_PORT (38000-39999)"; fi
 done
 
+echo '{"socketio": {"announcePresence": false}}' > "$work/config.json"
+# The zero-config signing secret lives in the data directory: made once here, kept across the gateway runs.
+token=$("$bin/fitmate-gateway" token --sub bench --ttl 1h --config "$work/config.json" --data-dir "$work/data")
 start_server() { # gateway|python
   if [ "$1" = gateway ]; then
-    rm -rf "$work/data"
+    find "$work/data" -mindepth 1 ! -name jwt-secret -delete
     GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning GATEWAY_SHUTDOWN_TIMEOUT_MS=1000 \
-      taskset -c 0 "$bin/fitmate-gateway" --host 127.0.0.1 --port "$GATEWAY_PORT" --loops 1 --data-dir "$work/data" &
+      taskset -c 0 "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 --port "$GATEWAY_PORT" --loops 1 \
+      --data-dir "$work/data" &
     port=$GATEWAY_PORT
   else
     taskset -c 0 "$VENV/bin/python" Tests/Benchmarks/python-socketio-server.py "$PYTHON_PORT" &
@@ -59,7 +65,7 @@ start_server() { # gateway|python
     if ss -ltnpH "sport = :$port" | grep -q "pid=$server_pid,"; then
       # Warm-up: a few hundred acks, so neither server is measured cold.
       taskset -c 1 "$bin/gateway-bench" echo --url "ws://127.0.0.1:$port" --connections 10 --duration 1 --warmup 0 \
-        >/dev/null 2>&1 || true
+        --auth-token "$token" >/dev/null 2>&1 || true
       return
     fi
     sleep 0.1
@@ -76,7 +82,7 @@ bench() { # server scenario args…: prints the JSON line (stderr progress to th
   local server=$1; shift
   start_server "$server"
   local json
-  json=$(taskset -c 1 "$bin/gateway-bench" "$@" --url "ws://127.0.0.1:$port" --server-pid "$server_pid" \
+  json=$(taskset -c 1 "$bin/gateway-bench" "$@" --url "ws://127.0.0.1:$port" --server-pid "$server_pid" --auth-token "$token" \
          2>>"$work/progress.log" | tail -1) || true
   stop_server
   echo "$json"
