@@ -67,10 +67,11 @@ public final class EngineIOClient {
     /// A text message already framed as an Engine.IO packet (`4…`): the Socket.IO client writes its header after the `4`
     /// itself, which saves a copy per emit on WebSocket.
     func sendFramedText(_ framed: [UInt8]) {
-        if probing == nil, let socket = current as? WebSocketClientTransport {
+        guard !closed else { return }
+        if let socket = current as? WebSocketClientTransport {
             socket.sendFramedText(framed)
         } else {
-            send(packet: .message(.text(Array(framed[1...]))))
+            current?.send(.message(.text(Array(framed[1...]))))
         }
     }
 
