@@ -24,6 +24,7 @@ struct SocketIOBenchOptions: Sendable {
                gateway-bench connect --url ws://HOST:PORT [--connections 1000] [--server-pid PID] [--handshakes 64] [--settle 3]
                gateway-bench echo    --url ws://HOST:PORT [--connections 100] [--in-flight 1] [--size 32] [--duration 10]
                                      [--warmup 2] [--server-pid PID]
+               gateway-bench persist --url ws://HOST:PORT [echo's flags]: the bench module's `persist` (ack after commit)
                gateway-bench fanout  --url ws://HOST:PORT [--connections 1000 (receivers)] [--rate 0 (saturated)]
                                      [--in-flight 1] [--size 32] [--duration 10] [--warmup 2] [--server-pid PID]
                Socket.IO scenarios also take: [--loops 1] [--ca FILE --server-name NAME (wss://)] [--auth-token T]

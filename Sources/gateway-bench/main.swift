@@ -6,7 +6,7 @@ import Glibc
 /// broadcast deliveries/s and delivery latency).
 nonisolated func main() -> Int32 {
     let arguments = Array(CommandLine.arguments.dropFirst())
-    if let scenario = arguments.first, ["connect", "echo", "fanout"].contains(scenario) {
+    if let scenario = arguments.first, ["connect", "echo", "persist", "fanout"].contains(scenario) {
         let options: SocketIOBenchOptions
         do { options = try SocketIOBenchOptions.parse(Array(arguments.dropFirst()), scenario: scenario) } catch {
             System.printError("\(error)\n\(BenchOptions.usage)\(SocketIOBenchOptions.usage)")
@@ -15,6 +15,7 @@ nonisolated func main() -> Int32 {
         switch scenario {
         case "connect": return SocketIOConnectBench(options: options).run()
         case "echo": return SocketIOEchoBench(options: options).run()
+        case "persist": return SocketIOEchoBench(options: options, event: "persist").run()
         default: return SocketIOFanoutBench(options: options).run()
         }
     }
