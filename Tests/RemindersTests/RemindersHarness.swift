@@ -87,9 +87,11 @@ final class RemindersHarness {
         (try? jobs().allSatisfy { $0["running"]?.boolValue == false }) ?? false
     }
 
-    /// `POST /admin/jobs/reminders.<job>/run`, then waits for that run's end; its `lastRun`.
+    /// A minute later, `POST /admin/jobs/reminders.<job>/run` (a run is recorded by its time: two by hand at one instant
+    /// would be one run), then waits for that run's end; its `lastRun`.
     @discardableResult
     func trigger(_ job: String, file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
+        advance(toMs: clock.nowMs() + Self.minuteMs)
         let answer = try gateway.request("POST", "/admin/jobs/reminders.\(job)/run", token: Self.adminToken)
         XCTAssertEqual(answer.status, 202, answer.bodyText, file: file, line: line)
         let started = try JSONValue.parse(answer.bodyText)["startedAtMs"]?.intValue
