@@ -1,6 +1,7 @@
 import Gateway
 import GatewayProtocol
 import GatewayTestKit
+import TestSupport
 import XCTest
 
 /// Goals set by the main backend, checked against recorded workouts: one `goal_achieved` per goal and period, ever.
@@ -17,9 +18,8 @@ final class GoalTests: XCTestCase {
         harness = try RemindersHarness(startMs: H.utc(2026, 11, 4, 3), reminders: reminders)   // Wednesday 12:00 in Seoul
     }
 
-    func putGoals(_ user: String, _ body: String) throws -> TestHTTPResponseLike {
-        let response = try harness.gateway.request("PUT", "/internal/users/\(user)/goals", token: H.serviceToken, body: body)
-        return TestHTTPResponseLike(status: response.status, body: response.bodyText)
+    func putGoals(_ user: String, _ body: String) throws -> TestHTTPResponse {
+        try harness.gateway.request("PUT", "/internal/users/\(user)/goals", token: H.serviceToken, body: body)
     }
 
     func testAReachedGoalIsNotifiedOncePerPeriod() throws {
@@ -67,7 +67,7 @@ final class GoalTests: XCTestCase {
         let three = #"{"goals":[{"id":"a","metric":"workouts","period":"week","target":3},{"id":"b","metric":"workouts","period":"week","target":3},{"id":"c","metric":"workouts","period":"week","target":3}]}"#
         let tooMany = try putGoals("u1", three)
         XCTAssertEqual(tooMany.status, 400)
-        XCTAssertTrue(tooMany.body.contains("goals: at most 2 goals per user, got 3"), tooMany.body)
+        XCTAssertTrue(tooMany.bodyText.contains("goals: at most 2 goals per user, got 3"), tooMany.bodyText)
         let cases: [(String, String)] = [
             (#"{"goals":[{"id":"a","metric":"steps","period":"week","target":3}]}"#, "goals[0].metric: expected one of workouts, workoutDays, calories, minutes"),
             (#"{"goals":[{"id":"a","metric":"workouts","period":"month","target":3}]}"#, "goals[0].period: expected one of day, week"),
@@ -80,20 +80,15 @@ final class GoalTests: XCTestCase {
         for (body, message) in cases {
             let answer = try putGoals("u1", body)
             XCTAssertEqual(answer.status, 400, body)
-            XCTAssertTrue(answer.body.contains(message), "\(answer.body) should say \(message)")
+            XCTAssertTrue(answer.bodyText.contains(message), "\(answer.bodyText) should say \(message)")
         }
         // Still the two from before; an empty list clears them.
         XCTAssertTrue(try harness.gateway.request("GET", "/internal/users/u1/goals", token: H.serviceToken).bodyText.contains(#""id":"b""#))
-        XCTAssertEqual(try putGoals("u1", #"{"goals":[]}"#).body, #"{"userId":"u1","goals":[]}"#)
+        XCTAssertEqual(try putGoals("u1", #"{"goals":[]}"#).bodyText, #"{"userId":"u1","goals":[]}"#)
 
         let user = ModuleTestGateway.token(sub: "u1")
         XCTAssertEqual(try harness.gateway.request("PUT", "/internal/users/u1/goals", token: user, body: two).status, 403)
         XCTAssertEqual(try harness.gateway.request("GET", "/internal/users/u1/goals", token: user).status, 403)
         XCTAssertEqual(try harness.gateway.request("PUT", "/internal/users/u1/goals", body: two).status, 401)
     }
-}
-
-struct TestHTTPResponseLike {
-    let status: Int
-    let body: String
 }
