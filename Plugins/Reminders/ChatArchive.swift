@@ -19,7 +19,7 @@ struct ChatSource: Sendable, Equatable {
             return text
         }
         return ChatSource(table: try identifier("table", "chat_messages"), idColumn: try identifier("idColumn", "id"),
-                          roomColumn: try identifier("roomColumn", "chat_room_id"),
+                          roomColumn: try identifier("roomColumn", "room_id"),
                           timeColumn: try identifier("timeColumn", "created_at"))
     }
 }

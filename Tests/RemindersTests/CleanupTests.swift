@@ -24,7 +24,7 @@ final class CleanupTests: XCTestCase {
                 """, [.integer(Int64(id)), .integer(Int64(read)), .integer(midnight - age)])
         }
         for (id, room, age) in [(1, "r1", 91 * day), (2, "r1", 95 * day), (3, "r2", 100 * day), (4, "r1", 90 * day), (5, "r1", day)] {
-            try harness.sql("INSERT INTO chat_messages (id, chat_room_id, sender_id, message, created_at) VALUES (?, ?, 'alice', ?, ?)",
+            try harness.sql("INSERT INTO chat_messages (id, room_id, sender_id, message, message_type, created_at) VALUES (?, ?, 'alice', ?, 'text', ?)",
                             [.integer(Int64(id)), .text(room), .text("message \(id)"), .integer(midnight - age)])
         }
         for (phone, expires) in [("+8210000001", midnight - 1), ("+8210000002", midnight), ("+8210000003", midnight + 60_000)] {
@@ -54,8 +54,8 @@ final class CleanupTests: XCTestCase {
         let r1 = try archive("?roomId=r1")
         XCTAssertEqual(r1.status, 200)
         XCTAssertEqual(r1.bodyText, """
-            {"messages":[{"id":1,"chat_room_id":"r1","sender_id":"alice","message":"message 1","created_at":\(midnight - 91 * day),"archivedAt":\(midnight)},\
-            {"id":2,"chat_room_id":"r1","sender_id":"alice","message":"message 2","created_at":\(midnight - 95 * day),"archivedAt":\(midnight)}],\
+            {"messages":[{"id":1,"room_id":"r1","sender_id":"alice","message":"message 1","message_type":"text","reply_to":null,"metadata":null,"created_at":\(midnight - 91 * day),"is_deleted":0,"deleted_at":null,"deleted_by":null,"archivedAt":\(midnight)},\
+            {"id":2,"room_id":"r1","sender_id":"alice","message":"message 2","message_type":"text","reply_to":null,"metadata":null,"created_at":\(midnight - 95 * day),"is_deleted":0,"deleted_at":null,"deleted_by":null,"archivedAt":\(midnight)}],\
             "totalCount":2,"page":1,"limit":50}
             """)
         let second = try JSONValue.parse(try archive("?roomId=r1&page=2&limit=1").bodyText)

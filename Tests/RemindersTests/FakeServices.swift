@@ -58,8 +58,9 @@ final class FakeServices: GatewayModule {
                 performed_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, notification_id INTEGER NOT NULL)
             """,
             """
-            CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, chat_room_id TEXT NOT NULL, sender_id TEXT NOT NULL,
-                message TEXT NOT NULL, created_at INTEGER NOT NULL)
+            CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, sender_id TEXT NOT NULL,
+                message TEXT NOT NULL, message_type TEXT NOT NULL, reply_to INTEGER, metadata TEXT,
+                created_at INTEGER NOT NULL, is_deleted INTEGER NOT NULL DEFAULT 0, deleted_at INTEGER, deleted_by TEXT)
             """,
             """
             CREATE TABLE sms_otp_codes (phone TEXT PRIMARY KEY, code_hash BLOB NOT NULL, attempts INTEGER NOT NULL,
