@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "SocketIOClientTests", dependencies: ["SocketIOClient", "SocketIO", "EngineIO", "HTTP", "EventLoop",
                                                               "GatewayProtocol", "TestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["GatewayProtocol"]),
-        .testTarget(name: "RemindersTests", dependencies: ["Reminders", "Gateway", "GatewayProtocol", "GatewayTestKit", "TestSupport"]),
+        .testTarget(name: "RemindersTests", dependencies: ["Reminders", "SMS", "Gateway", "GatewayProtocol", "GatewayTestKit", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "WebSocket", "TestSupport",
                                                         "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
         .testTarget(name: "SMSTests", dependencies: ["SMS", "GatewayProtocol", "GatewayTestKit", "Gateway", "HTTP", "EventLoop",

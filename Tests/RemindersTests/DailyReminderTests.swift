@@ -50,6 +50,21 @@ final class DailyReminderTests: XCTestCase {
         XCTAssertEqual(FakeServices.sent.withLock { $0.sms.count }, 1)
     }
 
+    func testTheSMSModuleAcceptsAndLogsTheReminderText() throws {
+        harness = try RemindersHarness(startMs: H.utc(2026, 11, 9, 12), realSMS: true)
+        try harness.putUser("alice", #"{"name":"앨리스","timeZone":"Asia/Seoul","phone":"010-1234-5678","smsOptIn":true}"#)
+        try harness.visit("alice")
+        let run = try harness.runScheduled("daily-reminder", atMs: H.utc(2026, 11, 10))
+        XCTAssertEqual(run.count("sms"), 1, "\(run)")
+        let logged = try harness.sql("SELECT to_number, template, purpose, status, body FROM sms_messages")
+        XCTAssertEqual(logged.count, 1)
+        XCTAssertEqual(logged.first?["to_number"].stringValue, "+821012345678")
+        XCTAssertEqual(logged.first?["template"].stringValue, "workout_reminder")
+        XCTAssertEqual(logged.first?["purpose"].stringValue, "workout_reminder")
+        XCTAssertTrue(logged.first?["body"].stringValue?.hasPrefix("안녕하세요 앨리스님!") ?? false, "\(logged)")
+        XCTAssertTrue(logged.first?["body"].stringValue?.contains("오늘 맞춤 운동 시간입니다.") ?? false, "\(logged)")
+    }
+
     func testAFailedSendIsRetriedByTheNextRunInTheSlot() throws {
         let nine = H.utc(2026, 11, 10)
         harness = try RemindersHarness(startMs: H.utc(2026, 11, 9, 12))

@@ -79,7 +79,7 @@ final class FakeServices: GatewayModule {
     init(setup: any ModuleSetup) throws {
         if setup.configuration["tables"]?.boolValue ?? true { setup.migrations(Self.tables) }
         setup.provide(WellKnownServices.notifications, Notifications(clock: setup.context.clock))
-        setup.provide(WellKnownServices.sms, SMS(clock: setup.context.clock))
+        if setup.configuration["sms"]?.boolValue ?? true { setup.provide(WellKnownServices.sms, SMS(clock: setup.context.clock)) }
         let context = setup.context
         Self.context.withLock { $0 = context }
     }

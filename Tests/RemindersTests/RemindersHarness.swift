@@ -4,6 +4,7 @@ import Gateway
 import GatewayProtocol
 import GatewayTestKit
 import Reminders
+import SMS
 import TestSupport
 import XCTest
 
@@ -20,12 +21,15 @@ final class RemindersHarness {
     let clock: ManualSchedulerClock
     let gateway: ModuleTestGateway
 
-    init(startMs: Int64, reminders: [String: ConfigValue] = [:], fakeTables: Bool = true) throws {
+    /// `realSMS`: the SMS module itself (console provider) instead of the fake SMS service and the fake tables.
+    init(startMs: Int64, reminders: [String: ConfigValue] = [:], fakeTables: Bool = true, realSMS: Bool = false) throws {
         FakeServices.reset()
         clock = ManualSchedulerClock(nowMs: startMs)
-        gateway = try ModuleTestGateway(modules: [FakeServices.self, RemindersModule.self], clock: clock) {
+        let modules: [any GatewayModule.Type] = realSMS ? [FakeServices.self, SMSModule.self, RemindersModule.self]
+                                                        : [FakeServices.self, RemindersModule.self]
+        gateway = try ModuleTestGateway(modules: modules, clock: clock) {
             $0.modules["reminders"] = .init(raw: reminders)
-            $0.modules["fakes"] = .init(raw: ["tables": .bool(fakeTables)])
+            $0.modules["fakes"] = .init(raw: ["tables": .bool(fakeTables && !realSMS), "sms": .bool(!realSMS)])
         }
     }
 
