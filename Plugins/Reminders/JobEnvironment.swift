@@ -12,16 +12,19 @@ struct JobEnvironment: Sendable {
         ActiveUserPages(users: context.users, sinceMs: sinceMs)
     }
 
-    /// Claims `entry`, runs `send`, and gives the claim back when `send` throws. Returns what happened, for the counts.
+    /// Claims `entry`, runs `send`, and says what happened, for the counts. A failure that may pass (a timeout, a 5xx)
+    /// gives the claim back so a later run in the slot retries; one the service calls permanent (a `ModuleError` 4xx: a
+    /// number that can never be texted) keeps it, so the same refusal is not asked for again every 15 minutes.
     func sendOnce(_ entry: DeliveryLedger.Entry, nowMs: Int64, _ send: () async throws -> Void) async throws -> SendResult {
         guard try await ledger.claim(entry, nowMs: nowMs) else { return .alreadySent }
         do {
             try await send()
             return .sent
         } catch {
+            let permanent = (error as? ModuleError).map { (400..<500).contains($0.status) } ?? false
             context.log.warning("send_failed", ["kind": entry.kind, "channel": entry.channel, "user": entry.userId,
-                                                "period": entry.period, "error": "\(error)"])
-            try await ledger.release(entry)
+                                                "period": entry.period, "permanent": "\(permanent)", "error": "\(error)"])
+            if !permanent { try await ledger.release(entry) }
             return .failed
         }
     }

@@ -77,6 +77,18 @@ final class DailyReminderTests: XCTestCase {
         XCTAssertEqual(harness.notified("workout_reminder"), ["alice"])
     }
 
+    func testAnSMSRefusedAsNeverDeliverableIsNotAskedForAgain() throws {
+        let nine = H.utc(2026, 11, 10)
+        harness = try RemindersHarness(startMs: H.utc(2026, 11, 9, 12))
+        try harness.putUser("alice", #"{"timeZone":"Asia/Seoul","phone":"12345","smsOptIn":true}"#)
+        try harness.visit("alice")
+        FakeServices.refusedNumbers.withLock { $0 = ["12345"] }
+        XCTAssertEqual(try harness.runScheduled("daily-reminder", atMs: nine).count("smsFailed"), 1)
+        XCTAssertEqual(try harness.runScheduled("daily-reminder", atMs: nine + 15 * H.minuteMs).count("smsAlreadySent"), 1)
+        XCTAssertEqual(FakeServices.smsAttempts.withLock { $0 }, 1)
+        XCTAssertEqual(harness.notified("workout_reminder"), ["alice"])
+    }
+
     func testTheSlotEndsAfterItsWindow() throws {
         // windowMinutes 30: 09:15 still counts, 09:30 no longer does.
         harness = try RemindersHarness(startMs: H.utc(2026, 11, 9, 12),

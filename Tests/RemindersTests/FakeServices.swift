@@ -16,6 +16,9 @@ final class FakeServices: GatewayModule {
     static let contractVersion = ContractVersion.current
     static let sent = Mutex(Sent())
     static let failingUsers = Mutex<Set<String>>([])
+    /// Numbers the fake SMS service refuses as the real one refuses an invalid number: a 400 `ModuleError`.
+    static let refusedNumbers = Mutex<Set<String>>([])
+    static let smsAttempts = Mutex(0)
     static let context = Mutex<(any ModuleContext)?>(nil)
 
     struct Notifications: NotificationSending {
@@ -37,6 +40,10 @@ final class FakeServices: GatewayModule {
     struct SMS: SMSSending {
         let clock: any ModuleClock
         func send(_ request: SMSRequest) async throws -> SMSReceipt {
+            FakeServices.smsAttempts.withLock { $0 += 1 }
+            if FakeServices.refusedNumbers.withLock({ $0.contains(request.to) }) {
+                throw ModuleError("to: not a valid phone number", status: 400, code: "invalid_number")
+            }
             let count = FakeServices.sent.withLock {
                 $0.sms.append((clock.nowMs(), request))
                 return $0.sms.count
@@ -73,6 +80,8 @@ final class FakeServices: GatewayModule {
     static func reset() {
         sent.withLock { $0 = Sent() }
         failingUsers.withLock { $0 = [] }
+        refusedNumbers.withLock { $0 = [] }
+        smsAttempts.withLock { $0 = 0 }
         context.withLock { $0 = nil }
     }
 
