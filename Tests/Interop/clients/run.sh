@@ -41,23 +41,31 @@ PY
 # --- the gateway --------------------------------------------------------------------------------------------------
 GATEWAY_BIN="${GATEWAY_BIN:-$ROOT/.build/debug/fitmate-gateway}"
 if [ "$GATEWAY_BIN" = "$ROOT/.build/debug/fitmate-gateway" ]; then (cd "$ROOT" && swift build --product fitmate-gateway >/dev/null); fi
-if [ -z "${PORT:-}" ]; then
-    for _ in $(seq 1 50); do
-        candidate=$((38000 + RANDOM % 2000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then PORT=$candidate; break; fi
+# A free-looking port may still be taken by the time the gateway binds it (other test runs share the machine): when
+# the gateway cannot start, another port is tried, unless PORT was given.
+start_gateway() {
+    mkdir -p "$WORK/data"
+    GATEWAY_CONFORMANCE=1 GATEWAY_HOST=127.0.0.1 GATEWAY_PORT="$1" GATEWAY_DATA_DIR="$WORK/data" \
+        GATEWAY_LOOPS="${GATEWAY_LOOPS:-2}" GATEWAY_LOG_LEVEL="${GATEWAY_LOG_LEVEL:-warning}" \
+        "$GATEWAY_BIN" >"$WORK/gateway.log" 2>&1 &
+    GATEWAY_PID=$!
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        if ! kill -0 "$GATEWAY_PID" 2>/dev/null; then wait "$GATEWAY_PID" 2>/dev/null || true; GATEWAY_PID=""; return 1; fi
+        sleep 0.1
     done
-fi
-[ -n "${PORT:-}" ] || { echo "no free port in 38000-39999" >&2; exit 2; }
-mkdir -p "$WORK/data"
-GATEWAY_CONFORMANCE=1 GATEWAY_HOST=127.0.0.1 GATEWAY_PORT="$PORT" GATEWAY_DATA_DIR="$WORK/data" \
-    GATEWAY_LOOPS="${GATEWAY_LOOPS:-2}" GATEWAY_LOG_LEVEL="${GATEWAY_LOG_LEVEL:-warning}" \
-    "$GATEWAY_BIN" >"$WORK/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-    kill -0 "$GATEWAY_PID" 2>/dev/null || { echo "gateway exited:" >&2; cat "$WORK/gateway.log" >&2; exit 2; }
-    sleep 0.1
+    echo "the gateway did not listen on $1 within 10 s" >&2
+    kill "$GATEWAY_PID" 2>/dev/null || true; wait "$GATEWAY_PID" 2>/dev/null || true; GATEWAY_PID=""; return 1
+}
+started=""
+for _ in $(seq 1 5); do
+    port="${PORT:-$((38000 + RANDOM % 2000))}"
+    if [ -z "${PORT:-}" ] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
+    if start_gateway "$port"; then started=$port; break; fi
+    [ -z "${PORT:-}" ] || break
 done
+[ -n "$started" ] || { echo "the gateway did not start:" >&2; cat "$WORK/gateway.log" >&2; exit 2; }
+PORT=$started
 
 # --- the cases ----------------------------------------------------------------------------------------------------
 set +e
