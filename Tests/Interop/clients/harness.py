@@ -4,6 +4,8 @@ import time
 import traceback
 
 CASES = []
+# Run after every case, passed or failed (e.g. to close the clients a failed case left open).
+AFTER_EACH = []
 
 
 class CheckFailed(AssertionError):
@@ -45,4 +47,6 @@ async def run_all(selected=None, case_timeout=30.0):
             print(f"FAIL  {name}: {type(error).__name__}: {error}", flush=True)
             if not isinstance(error, CheckFailed):
                 traceback.print_exc()
+        for cleanup in AFTER_EACH:
+            await cleanup()
     return passed, failed

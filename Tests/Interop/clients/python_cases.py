@@ -3,7 +3,7 @@ import asyncio
 
 import socketio
 
-from harness import case, check, wait_for
+from harness import AFTER_EACH, case, check, wait_for
 
 TRANSPORT_SETTINGS = {
     "polling": ["polling"],
@@ -12,10 +12,22 @@ TRANSPORT_SETTINGS = {
 }
 
 
+OPEN_CLIENTS = []
+
+
+async def close_open_clients():
+    while OPEN_CLIENTS:
+        await OPEN_CLIENTS.pop().sio.disconnect()
+
+
+AFTER_EACH.append(close_open_clients)
+
+
 class Client:
     """One AsyncClient and what it received, event by event."""
 
     def __init__(self, url, transports, **options):
+        OPEN_CLIENTS.append(self)
         self.url = url
         self.transports = transports
         self.sio = socketio.AsyncClient(reconnection_delay=0.2, reconnection_delay_max=0.5, **options)
