@@ -35,6 +35,7 @@ let package = Package(
                 exclude: ["README.md"]),
         // Handler modules: each depends on the contract only.
         .target(name: "Bench", dependencies: ["GatewayProtocol"], path: "Plugins/Bench"),
+        .target(name: "Notifications", dependencies: ["GatewayProtocol"], path: "Plugins/Notifications", exclude: ["README.md"]),
         .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench"]),
         .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop"], swiftSettings: hotPath),
 
@@ -53,5 +54,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["GatewayProtocol"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "WebSocket", "TestSupport",
                                                         "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
+        .testTarget(name: "NotificationsTests", dependencies: ["Notifications", "GatewayTestKit", "GatewayProtocol", "Gateway",
+                                                              "TestSupport"]),
     ]
 )
