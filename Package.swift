@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "WebSocket", "TestSupport",
                                                         "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
         .testTarget(name: "NotificationsTests", dependencies: ["Notifications", "GatewayTestKit", "GatewayProtocol", "Gateway",
-                                                              "TestSupport"]),
+                                                              "TestSupport", "EventLoop", "WebSocket"]),
     ]
 )
