@@ -75,6 +75,39 @@ final class NotificationsAccessTests: XCTestCase {
         XCTAssertEqual(try gateway.list("carl", query: "?limit=4").body["message"], "limit: at most 3")
     }
 
+    func testConfiguredSizeLimitsAreTheEdges() async throws {
+        gateway.stop()
+        gateway = try ModuleTestGateway(modules: [NotificationsModule.self]) {
+            $0.modules["notifications"] = .init(enabled: true, raw: ["maxTitleBytes": .int(5), "maxMessageBytes": .int(6),
+                                                                    "maxDataBytes": .int(20), "analyticsRetentionDays": .int(1)])
+        }
+        func create(_ userId: String, _ title: String, _ message: String, data: String) throws -> (Int, String?) {
+            let response = try gateway.request("POST", "/internal/notifications", token: serviceToken, body:
+                #"{"userId":"\#(userId)","title":"\#(title)","message":"\#(message)","type":"system","data":\#(data)}"#)
+            return (response.status, try json(response.bodyText)["message"]?.stringValue)
+        }
+        let twelve = String(repeating: "d", count: 12)   // {"a":"…"} is 20 bytes with 12 of them
+        let maxId = String(repeating: "u", count: 128)
+        XCTAssertEqual(try create(maxId, "12345", "123456", data: #"{"a":"\#(twelve)"}"#).0, 201)
+        XCTAssertEqual(try create(maxId + "u", "1", "1", data: "{}").1, "userId: at most 128 bytes")
+        XCTAssertEqual(try create("u", "123456", "1", data: "{}").1, "title: at most 5 bytes")
+        XCTAssertEqual(try create("u", "1", "1234567", data: "{}").1, "message: at most 6 bytes")
+        XCTAssertEqual(try create("u", "1", "1", data: #"{"a":"\#(twelve)d"}"#).1, "data: at most 20 bytes of JSON")
+        // Korean counts in bytes: 2 syllables are 6 bytes.
+        XCTAssertEqual(try create("u", "1", "운동", data: "{}").0, 201)
+        XCTAssertEqual(try create("u", "운동", "1", data: "{}").1, "title: at most 5 bytes")
+
+        // The delivery log is kept analyticsRetentionDays (1 day): older rows go with the purge.
+        let now = SystemClock().nowMs()
+        try await gateway.database.execute("UPDATE notifications_delivery_log SET created_at = ? WHERE notification_id = 1",
+                                           [.integer(now - 86_400_000 - 60_000)])
+        try await gateway.database.execute("UPDATE notifications_delivery_log SET created_at = ? WHERE notification_id = 2",
+                                           [.integer(now - 86_400_000 + 60_000)])
+        _ = try await gateway.runJob(module: "notifications", "purge-expired")
+        let kept = try await gateway.database.query("SELECT notification_id FROM notifications_delivery_log ORDER BY 1", [])
+        XCTAssertEqual(kept.map { $0["notification_id"] }, [.integer(2)])
+    }
+
     func testInvalidPayloadsAreAnswered400NamingTheField() throws {
         let cases: [(String, String)] = [
             (#"{"title":"t","message":"m","type":"system"}"#, "userId is required"),
