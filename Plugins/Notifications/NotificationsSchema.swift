@@ -13,7 +13,8 @@ enum NotificationsSchema {
                 is_read INTEGER NOT NULL DEFAULT 0, read_at INTEGER, created_at INTEGER NOT NULL, expires_at INTEGER)
             """,
             "CREATE INDEX notifications_user_created ON notifications (user_id, created_at)",
-            "CREATE INDEX notifications_user_unread ON notifications (user_id, is_read)",
+            // Covers the unread count (run after every change), so it never reads the rows themselves.
+            "CREATE INDEX notifications_user_unread ON notifications (user_id, is_read, expires_at)",
             "CREATE INDEX notifications_expiry ON notifications (expires_at)",
             // What happened to each notification, kept when the user deletes it or it expires, for the analytics.
             """

@@ -53,8 +53,7 @@ struct PayloadFields {
     func id(_ name: String) throws(ModuleError) -> Int64 {
         guard let value = object[name], !value.isNull else { throw invalid("\(name) is required") }
         if let number = value.intValue { return Int64(number) }
-        if let text = value.stringValue, let number = Int64(text) { return number }
-        throw ModuleError.notFound("no such notification")
+        return try NotificationInbox.id(value.stringValue)
     }
 }
 

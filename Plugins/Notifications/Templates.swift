@@ -29,7 +29,7 @@ struct Templates: Sendable {
                 }
             }
         }
-        for (name, locales) in table where locales[defaultLocale] == nil {
+        if let name = table.keys.sorted().first(where: { table[$0]?[defaultLocale] == nil }) {
             throw ModuleError("templates.\(name): no text for the default locale \(defaultLocale)")
         }
         self.table = table

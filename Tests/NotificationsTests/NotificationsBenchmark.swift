@@ -54,20 +54,26 @@ final class NotificationsBenchmark: XCTestCase {
         let deadline = Date().addingTimeInterval(seconds)
         let started = Date()
         let token = serviceToken
-        DispatchQueue.concurrentPerform(iterations: senders) { sender in
-            guard let socket = try? BlockingSocket(port: port) else { return }
-            var n = sender
-            while Date() < deadline {
-                let body = #"{"userId":"bench-\#(n % users)","title":"Bench","message":"m","type":"system","data":{"t":\#(Self.monotonicNs())}}"#
-                let request = "POST /internal/notifications HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
-                guard (try? socket.send(request)) != nil,
-                      let response = try? socket.receive(until: Self.isCompleteResponse),
-                      response.starts(with: Array("HTTP/1.1 201".utf8)) else { return }
-                created.add(1, ordering: .relaxed)
-                n += senders
+        // One thread per sender (concurrentPerform would run only as many as there are cores).
+        let finished = Atomic<Int>(0)
+        for sender in 0..<senders {
+            Thread.detachNewThread {
+                defer { finished.add(1, ordering: .relaxed) }
+                guard let socket = try? BlockingSocket(port: port) else { return }
+                var n = sender
+                while Date() < deadline {
+                    let body = #"{"userId":"bench-\#(n % users)","title":"Bench","message":"m","type":"system","data":{"t":\#(Self.monotonicNs())}}"#
+                    let request = "POST /internal/notifications HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+                    guard (try? socket.send(request)) != nil,
+                          let response = try? socket.receive(until: Self.isCompleteResponse),
+                          response.starts(with: Array("HTTP/1.1 201".utf8)) else { return }
+                    created.add(1, ordering: .relaxed)
+                    n += senders
+                }
             }
         }
+        XCTAssertTrue(waitUntil(timeoutSeconds: seconds + 10) { finished.load(ordering: .relaxed) == senders })
         let elapsed = Date().timeIntervalSince(started)
         let total = created.load(ordering: .relaxed)
         XCTAssertTrue(waitUntil(timeoutSeconds: 10) { delivered.load(ordering: .relaxed) >= total })
