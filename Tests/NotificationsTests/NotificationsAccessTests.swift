@@ -98,7 +98,7 @@ final class NotificationsAccessTests: XCTestCase {
         XCTAssertEqual(try create("u", "운동", "1", data: "{}").1, "title: at most 5 bytes")
 
         // The delivery log is kept analyticsRetentionDays (1 day): older rows go with the purge.
-        let now = SystemClock().nowMs()
+        let now = nowMs()
         try await gateway.database.execute("UPDATE notifications_delivery_log SET created_at = ? WHERE notification_id = 1",
                                            [.integer(now - 86_400_000 - 60_000)])
         try await gateway.database.execute("UPDATE notifications_delivery_log SET created_at = ? WHERE notification_id = 2",
@@ -164,14 +164,14 @@ final class NotificationsAccessTests: XCTestCase {
     }
 
     func testExpiredNotificationsAreNeverReturnedAndArePurged() async throws {
-        let expiresAt = SystemClock().nowMs() + 1200
+        let expiresAt = nowMs() + 1200
         let soon = try gateway.createNotification(for: "dora", title: "soon gone", extra: #","expiresAt":\#(expiresAt)"#)
         let later = try gateway.createNotification(for: "dora", title: "stays",
                                                    extra: #","expiresAt":"2099-01-01T00:00:00.000+09:00""#)
         XCTAssertEqual(try gateway.list("dora").body["totalCount"], 2)
         XCTAssertEqual(try gateway.list("dora").body["notifications"]?[0]?["expiresAt"],
                        .string("2098-12-31T15:00:00.000Z"))
-        try await Task.sleep(for: .milliseconds(max(0, Int(expiresAt - SystemClock().nowMs())) + 50))
+        try await Task.sleep(for: .milliseconds(max(0, Int(expiresAt - nowMs())) + 50))
 
         let list = try gateway.list("dora").body
         XCTAssertEqual(list["notifications"]?.arrayValue?.map { $0["id"]?.stringValue }, [later])

@@ -73,7 +73,7 @@ extension ModuleTestGateway {
     func runJob(module: String, _ name: String) async throws -> JobOutcome {
         guard let job = gateway.modules!.hosts.first(where: { $0.name == module })?.declarations.jobs
             .first(where: { $0.name == name }) else { throw TestError("no job \(module).\(name)") }
-        let now = SystemClock().nowMs()
+        let now = nowMs()
         return try await job.run(JobRun(scheduledAtMs: now, startedAtMs: now, triggeredManually: true))
     }
 }
@@ -117,3 +117,6 @@ extension RawSocketIOClient {
 }
 
 func json(_ text: String) throws -> JSONValue { try JSONValue.parse(bytes: Array(text.utf8)) }
+
+/// Wall-clock Unix milliseconds, as the gateway's clock reads them.
+func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
