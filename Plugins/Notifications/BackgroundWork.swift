@@ -17,8 +17,6 @@ final class BackgroundWork: Sendable {
         }
     }
 
-    var pending: Int { tasks.withLock { $0.count } }
-
     func drain() async {
         while true {
             let running = tasks.withLock { Array($0.values) }

@@ -19,11 +19,11 @@ final class UnreadCountPublisher: Sendable {
         var lastSent: Int64 = 0
     }
 
-    private let messaging: any Messaging
+    let emitter: OrderedEmitter
     private let users = Mutex<[String: UserState]>([:])
     private let sequence = Atomic<Int64>(0)
 
-    init(messaging: any Messaging) { self.messaging = messaging }
+    init(emitter: OrderedEmitter) { self.emitter = emitter }
 
     /// Call inside the change's transaction, after its writes, when reading the count.
     func stamp() -> Int64 { sequence.add(1, ordering: .relaxed).newValue }
@@ -45,9 +45,9 @@ final class UnreadCountPublisher: Sendable {
     private func finish<Value>(_ userId: String, _ result: CountedChange<Value>?) {
         users.withLock { table in
             guard var state = table[userId] else { return }
-            // Emitting under the lock is what orders the counts: an emit only queues the bytes.
+            // Handing over under the lock is what orders the counts (the emitter keeps that order).
             if let result, result.stamp > state.lastSent {
-                messaging.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .user(userId))
+                emitter.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .user(userId))
                 state.lastSent = result.stamp
             }
             state.inFlight -= 1
