@@ -1,10 +1,10 @@
 import GatewayProtocol
 
-/// Sends this module's events from one task, in the order they were handed in. `Messaging.emit` queues bytes to the
-/// recipient's loop, but when the caller is running on that very loop (a handler before its first suspension, or an
-/// await that did not suspend) the write happens at once, ahead of emits other threads queued a moment earlier: two
-/// counts handed over in order 1, 2 could reach the client as 2, 1. Emitting from a single task on the cooperative pool,
-/// never a loop thread, keeps the order the publisher decided.
+/// Sends this module's events from one task, in the order they were handed in. Emits handed to `Messaging` one after
+/// the other from different tasks were seen to reach a client out of order (counts 1, 2 arriving as 2, 1 in about one
+/// run in three of the concurrency test): the transport writes at once when the caller is already on the recipient's
+/// loop (`SocketIONamespace.forEach`), ahead of emits other threads queued there a moment earlier. One task on the
+/// cooperative pool, never a loop thread, hands every emit over in order, so they are all queued and stay in order.
 final class OrderedEmitter: Sendable {
     private struct Emit: Sendable {
         let event: String
