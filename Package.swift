@@ -36,8 +36,12 @@ let package = Package(
         // Handler modules: each depends on the contract only.
         .target(name: "Bench", dependencies: ["GatewayProtocol"], path: "Plugins/Bench"),
         .target(name: "Notifications", dependencies: ["GatewayProtocol"], path: "Plugins/Notifications", exclude: ["README.md"]),
-        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench"]),
-        .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop"], swiftSettings: hotPath),
+        .target(name: "SMS", dependencies: ["GatewayProtocol"], path: "Plugins/SMS", exclude: ["README.md"]),
+        .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "WebSocket", "EventLoop", "GatewayProtocol"],
+                exclude: ["README.md"], swiftSettings: hotPath),
+        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench", "SMS"]),
+        .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop", "SocketIOClient", "GatewayProtocol"],
+                          swiftSettings: hotPath),
 
         // Test-only helpers (blocking clients, certificates made at test time); never shipped.
         .target(name: "TestSupport", dependencies: ["EventLoop"], path: "Tests/TestSupport"),
@@ -51,9 +55,13 @@ let package = Package(
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "EventLoop", "TestSupport"]),
         .testTarget(name: "EngineIOTests", dependencies: ["EngineIO", "HTTP", "WebSocket", "EventLoop", "TestSupport"]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "EngineIO", "GatewayProtocol", "EventLoop", "TestSupport"]),
+        .testTarget(name: "SocketIOClientTests", dependencies: ["SocketIOClient", "SocketIO", "EngineIO", "HTTP", "EventLoop",
+                                                              "GatewayProtocol", "TestSupport"]),
         .testTarget(name: "ProtocolTests", dependencies: ["GatewayProtocol"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "WebSocket", "TestSupport",
                                                         "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
+        .testTarget(name: "SMSTests", dependencies: ["SMS", "GatewayProtocol", "GatewayTestKit", "Gateway", "HTTP", "EventLoop",
+                                                    "TestSupport"]),
         .testTarget(name: "NotificationsTests", dependencies: ["Notifications", "GatewayTestKit", "GatewayProtocol", "Gateway",
                                                               "TestSupport", "EventLoop", "WebSocket"]),
     ]
