@@ -63,6 +63,6 @@ let package = Package(
         .testTarget(name: "SMSTests", dependencies: ["SMS", "GatewayProtocol", "GatewayTestKit", "Gateway", "HTTP", "EventLoop",
                                                     "TestSupport"]),
         .testTarget(name: "NotificationsTests", dependencies: ["Notifications", "GatewayTestKit", "GatewayProtocol", "Gateway",
-                                                              "TestSupport", "EventLoop", "WebSocket"]),
+                                                              "TestSupport", "EventLoop", "WebSocket", "SMS"]),
     ]
 )
