@@ -35,6 +35,7 @@ let package = Package(
                 exclude: ["README.md"]),
         // Handler modules: each depends on the contract only.
         .target(name: "Bench", dependencies: ["GatewayProtocol"], path: "Plugins/Bench"),
+        .target(name: "Notifications", dependencies: ["GatewayProtocol"], path: "Plugins/Notifications", exclude: ["README.md"]),
         .target(name: "SMS", dependencies: ["GatewayProtocol"], path: "Plugins/SMS", exclude: ["README.md"]),
         .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "WebSocket", "EventLoop", "GatewayProtocol"],
                 exclude: ["README.md"], swiftSettings: hotPath),
@@ -63,5 +64,7 @@ let package = Package(
                                                         "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
         .testTarget(name: "SMSTests", dependencies: ["SMS", "GatewayProtocol", "GatewayTestKit", "Gateway", "HTTP", "EventLoop",
                                                     "TestSupport"]),
+        .testTarget(name: "NotificationsTests", dependencies: ["Notifications", "GatewayTestKit", "GatewayProtocol", "Gateway",
+                                                              "TestSupport", "EventLoop", "WebSocket", "SMS"]),
     ]
 )
