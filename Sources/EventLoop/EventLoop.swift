@@ -53,6 +53,8 @@ public final class EventLoop: @unchecked Sendable {
         var stopRequested = false
     }
     private let remote = Mutex(RemoteQueue())
+    /// Tasks of the current drain that have not run yet (loop thread only).
+    private var drainedNotYetRun = 0
     private let loopThread = Atomic<UInt>(0)
 
     public private(set) var nowMs: UInt64 = clinux_monotonic_ms()
@@ -108,6 +110,13 @@ public final class EventLoop: @unchecked Sendable {
     public func stop() {
         remote.withLock { $0.stopRequested = true }
         wake()
+    }
+
+    /// On the loop's thread: whether tasks handed in from other threads are still waiting to run (queued, or taken for
+    /// this iteration but not yet run). Work that must not overtake them (a write ordered after an earlier hand-off)
+    /// goes through `execute` instead of running inline while this is true.
+    public var hasPendingRemoteTasks: Bool {
+        drainedNotYetRun > 0 || remote.withLock { !$0.tasks.isEmpty }
     }
 
     public var isInLoop: Bool {
@@ -228,7 +237,11 @@ public final class EventLoop: @unchecked Sendable {
             queue.tasks.removeAll(keepingCapacity: true)
             return (tasks, queue.stopRequested)
         }
-        for task in tasks { task() }
+        drainedNotYetRun = tasks.count
+        for task in tasks {
+            drainedNotYetRun -= 1
+            task()
+        }
         if stop { running = false }
     }
 

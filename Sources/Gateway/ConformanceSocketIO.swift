@@ -14,6 +14,8 @@ enum ConformanceSocketIO {
     struct Fixture {
         let socketIO: SocketIOServer
         let engineIO: EngineIOServer
+        /// The official clients' fixture, beside the suite's (`InteropFixture`).
+        let interop: InteropFixture.Servers
     }
 
     static func install(on http: HTTPServer) -> Fixture? {
@@ -37,6 +39,6 @@ enum ConformanceSocketIO {
         }
         server.attach(to: engine)
         Log.info("socketio_conformance_enabled", ["path": "/socket.io/", "namespaces": "/,/custom"])
-        return Fixture(socketIO: server, engineIO: engine)
+        return Fixture(socketIO: server, engineIO: engine, interop: InteropFixture.install(on: http))
     }
 }

@@ -106,7 +106,9 @@ public final class SocketIONamespace: Sendable {
         for key in order {
             let loop = loops[key]!
             let group = groups[key]!
-            if loop.isInLoop {
+            // Inline only when nothing handed to this loop earlier is still waiting: an emit must not overtake one
+            // that another thread queued before it (a count 1 queued from a storage thread, then a count 2 from here).
+            if loop.isInLoop && !loop.hasPendingRemoteTasks {
                 local = group
                 continue
             }

@@ -1,4 +1,5 @@
 import EventLoop
+import Foundation
 import GatewayProtocol
 import SocketIO
 import Synchronization
@@ -31,6 +32,26 @@ final class BroadcastTests: XCTestCase {
         ]
         let sids = clients.map { $0.connect() ?? "" }
         return (clients, sids)
+    }
+
+    /// An emit made on a socket's loop must not overtake one handed to that loop earlier from elsewhere: the count a
+    /// storage thread queued first arrives first.
+    func testAnEmitOnTheLoopDoesNotOvertakeOneQueuedEarlier() {
+        let server = SocketIOServer()
+        let (clients, _) = setUp(server)
+        let loop = group.loops[0]
+        loop.execute {
+            // Another thread emits first (its write is queued to this loop), then this loop emits while it still waits.
+            let emitted = DispatchSemaphore(value: 0)
+            Thread {
+                _ = server.to("b").emit("count", 1)
+                emitted.signal()
+            }.start()
+            emitted.wait()
+            _ = server.to("b").emit("count", 2)
+        }
+        let frames = clients[0].waitFor(3)
+        XCTAssertEqual(Array(frames.suffix(2)), [.text("2[\"count\",1]"), .text("2[\"count\",2]")])
     }
 
     func testRoomsExceptAndOneSharedMessageAcrossLoops() {
