@@ -68,6 +68,6 @@ let package = Package(
         .testTarget(name: "NotificationsTests", dependencies: ["Notifications", "GatewayTestKit", "GatewayProtocol", "Gateway",
                                                               "TestSupport", "EventLoop", "WebSocket", "SMS"]),
         .testTarget(name: "ChatTests", dependencies: ["Chat", "GatewayProtocol", "GatewayTestKit", "Gateway", "TestSupport",
-                                                     "EventLoop", "WebSocket"], exclude: ["Interop"]),
+                                                     "EventLoop", "WebSocket", "SocketIOClient", "Notifications"], exclude: ["Interop"]),
     ]
 )
