@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "WebSocket", "EventLoop", "GatewayProtocol"],
                 exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "Reminders", dependencies: ["GatewayProtocol"], path: "Plugins/Reminders", exclude: ["README.md"]),
-        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench", "SMS", "Reminders"]),
+        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench", "Notifications", "SMS", "Reminders"]),
         .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop", "SocketIOClient", "GatewayProtocol"],
                           swiftSettings: hotPath),
 
@@ -62,7 +62,8 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["GatewayProtocol"]),
         .testTarget(name: "RemindersTests", dependencies: ["Reminders", "SMS", "Gateway", "GatewayProtocol", "GatewayTestKit", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTP", "EventLoop", "WebSocket", "TestSupport",
-                                                        "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench"]),
+                                                        "GatewayTestKit", "ExampleModule", "GatewayProtocol", "Bench",
+                                                        "Notifications", "SMS", "Reminders"]),
         .testTarget(name: "SMSTests", dependencies: ["SMS", "GatewayProtocol", "GatewayTestKit", "Gateway", "HTTP", "EventLoop",
                                                     "TestSupport"]),
         .testTarget(name: "NotificationsTests", dependencies: ["Notifications", "GatewayTestKit", "GatewayProtocol", "Gateway",

@@ -66,6 +66,8 @@ public final class EngineIOServer: @unchecked Sendable {
     /// Sessions whose transport is a WebSocket (direct or upgraded); the rest poll. For metrics.
     public var webSocketClientsCount: Int { webSocketSessions.load(ordering: .relaxed) }
     let webSocketSessions = Atomic<Int>(0)
+    /// Messages and their payload bytes in and out, over every session (for metrics).
+    public let traffic = EngineIOTraffic()
 
     /// Closes every session now (no waiting for polls); delegates hear "server shutting down".
     public func closeAll() {

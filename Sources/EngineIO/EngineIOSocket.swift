@@ -61,9 +61,15 @@ public final class EngineIOSocket {
 
     // MARK: Sending
 
-    public func send(_ message: EngineIOMessage) { sendPacket(.packet(.message(message))) }
+    public func send(_ message: EngineIOMessage) {
+        server.traffic.countOut(message)
+        sendPacket(.packet(.message(message)))
+    }
 
-    public func send(_ prepared: EngineIOPreparedMessage) { sendPacket(.prepared(prepared)) }
+    public func send(_ prepared: EngineIOPreparedMessage) {
+        server.traffic.countOut(prepared.message)
+        sendPacket(.prepared(prepared))
+    }
 
     /// Graceful close: what is queued is delivered, then the transport closes (polling: a close packet in the next
     /// poll, at the latest after 30 s; websocket: a Close frame). The delegate hears "forced close".
@@ -166,6 +172,7 @@ public final class EngineIOSocket {
         case .pong:
             schedulePing()
         case .message(let message):
+            server.traffic.countIn(message)
             delegate?.engineSocket(self, didReceive: message)
         case .close:
             from.onPeerClose()

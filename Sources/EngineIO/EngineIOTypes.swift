@@ -139,3 +139,30 @@ public final class EngineIOPreparedMessage: Sendable {
 }
 
 
+
+/// Engine.IO messages and payload bytes in each direction since the server started. Relaxed atomic adds: a few
+/// nanoseconds per message, read only when metrics are scraped.
+public final class EngineIOTraffic: Sendable {
+    public let messagesIn = Atomic<Int>(0)
+    public let messagesOut = Atomic<Int>(0)
+    public let bytesIn = Atomic<Int>(0)
+    public let bytesOut = Atomic<Int>(0)
+
+    func countIn(_ message: EngineIOMessage) {
+        messagesIn.wrappingAdd(1, ordering: .relaxed)
+        bytesIn.wrappingAdd(message.payloadCount, ordering: .relaxed)
+    }
+
+    func countOut(_ message: EngineIOMessage) {
+        messagesOut.wrappingAdd(1, ordering: .relaxed)
+        bytesOut.wrappingAdd(message.payloadCount, ordering: .relaxed)
+    }
+}
+
+extension EngineIOMessage {
+    var payloadCount: Int {
+        switch self {
+        case .text(let bytes), .binary(let bytes): return bytes.count
+        }
+    }
+}

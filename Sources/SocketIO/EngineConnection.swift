@@ -8,21 +8,24 @@ public enum EngineMessage: Sendable, Equatable {
 }
 
 /// The same message for many recipients: a broadcast encodes its packet once into one of these and hands the same object to
-/// every recipient connection, on whatever loop each lives. The transport may cache its own framing of the message on it
-/// (`frame(kind:make:)`), so that a WebSocket frame is built once per broadcast rather than once per recipient.
+/// every recipient connection, on whatever loop each lives. The transport keeps its own prepared form of the message on it
+/// (`prepared(_:)`), so that the transport's framing (a WebSocket frame) is also built once per broadcast.
 public final class SharedEngineMessage: Sendable {
     public let message: EngineMessage
-    private let frames = Mutex<[(kind: Int, bytes: [UInt8])]>([])
+    private let transportForm = Mutex<(any Sendable)?>(nil)
 
     public init(_ message: EngineMessage) { self.message = message }
 
-    /// The transport's framing of the message for `kind` (a transport-chosen number, e.g. 0 = WebSocket, 1 = polling),
-    /// made by `make` the first time and cached for every later recipient, on any thread.
-    public func frame(kind: Int, make: () -> [UInt8]) -> [UInt8] {
-        if let cached = frames.withLock({ list in list.first { $0.kind == kind }?.bytes }) { return cached }
-        let bytes = make()
-        frames.withLock { list in if !list.contains(where: { $0.kind == kind }) { list.append((kind, bytes)) } }
-        return bytes
+    /// The transport's prepared form of the message, made by `make` for the first recipient and shared by every later
+    /// one, on any thread. One transport kind per message (the gateway has one Engine.IO server per Socket.IO server).
+    public func prepared<Form: Sendable>(_ make: () -> Form) -> Form {
+        if let cached = transportForm.withLock({ $0 }) as? Form { return cached }
+        let form = make()
+        return transportForm.withLock { slot in
+            if let cached = slot as? Form { return cached }
+            slot = form
+            return form
+        }
     }
 }
 

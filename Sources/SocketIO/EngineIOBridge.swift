@@ -36,9 +36,11 @@ final class EngineIOConnection: EngineConnection, EngineIOSocketDelegate {
 
     func send(_ message: EngineMessage) { socket.send(Self.engineIO(message)) }
 
-    /// The packet was encoded once for every recipient; the Engine.IO frame is built per socket (a known cost: sharing
-    /// it would need the prepared message cached on the shared one).
-    func send(prepared: SharedEngineMessage) { socket.send(Self.engineIO(prepared.message)) }
+    /// The packet was encoded once for every recipient, and so is its Engine.IO/WebSocket frame: the first recipient
+    /// prepares it, every other one writes the same bytes.
+    func send(prepared: SharedEngineMessage) {
+        socket.send(prepared.prepared { EngineIOPreparedMessage(Self.engineIO(prepared.message)) })
+    }
 
     func close() { socket.close() }
 

@@ -158,6 +158,8 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
             "GATEWAY_HTTP_CLIENT_MAX_CONCURRENT": "13", "GATEWAY_HTTP_CLIENT_MAX_QUEUED": "14",
             "GATEWAY_HTTP_CLIENT_MAX_RESPONSE_BYTES": "15", "GATEWAY_HTTP_CLIENT_CA_FILE": "ca.pem",
             "GATEWAY_STORAGE_PATH": "db.sqlite3", "GATEWAY_STORAGE_SYNCHRONOUS": "full",
+            "GATEWAY_STORAGE_READERS": "3", "GATEWAY_STORAGE_MAX_BATCH": "4", "GATEWAY_STORAGE_BUSY_TIMEOUT_MS": "5",
+            "GATEWAY_STORAGE_STATEMENT_CACHE_SIZE": "6",
         ]
         XCTAssertEqual(Set(env.keys), Set(GatewayOptions.all.compactMap(\.env)), "the test covers every env var")
         let c = try load(env: env)
@@ -188,6 +190,8 @@ final class ConfigurationLoadTests: ConfigurationTestCase {
         XCTAssertEqual(c.httpClient.caFile, "ca.pem")
         XCTAssertEqual(c.resolvedStoragePath, "db.sqlite3")
         XCTAssertEqual(c.storage.synchronous, "full")
+        XCTAssertEqual([c.storage.readers, c.storage.maxBatch, c.storage.busyTimeoutMs, c.storage.statementCacheSize],
+                       [3, 4, 5, 6])
     }
 
     func testFlagsOverrideEnvironmentAndFile() throws {

@@ -142,6 +142,10 @@ final class ModuleRuntimeTests: XCTestCase {
         XCTAssertTrue(metrics.bodyText.contains(#"fitmate_engineio_clients{transport="websocket"} 1"#), metrics.bodyText)
         XCTAssertTrue(metrics.bodyText.contains(#"fitmate_engineio_clients{transport="polling"} 0"#), metrics.bodyText)
         XCTAssertTrue(metrics.bodyText.contains("fitmate_socket_connected 1\n"), metrics.bodyText)
+        XCTAssertTrue(metrics.bodyText.contains(#"fitmate_storage_duration_seconds_count{operation="query"} "#), metrics.bodyText)
+        XCTAssertTrue(metrics.bodyText.contains("# TYPE fitmate_engineio_messages_total counter"), metrics.bodyText)
+        XCTAssertTrue(metrics.bodyText.contains(#"fitmate_engineio_messages_total{direction="in"} "#), metrics.bodyText)
+        XCTAssertTrue(metrics.bodyText.contains(#"fitmate_engineio_payload_bytes_total{direction="out"} "#), metrics.bodyText)
     }
 }
 

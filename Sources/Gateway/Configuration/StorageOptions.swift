@@ -23,17 +23,19 @@ extension GatewayOptions {
                    help: "normal: a commit survives a crash of the process; full: also a power loss (one more fsync per commit).") {
             $0.configuration.storage.synchronous = $1.string
         },
-        OptionSpec("storage.readers", kind: .int(1...64), default: .int(2),
+        OptionSpec("storage.readers", env: "GATEWAY_STORAGE_READERS", kind: .int(1...64), default: .int(2),
                    help: "Reader threads (each with its own connection) for read-only queries.") {
             $0.configuration.storage.readers = $1.int
         },
-        OptionSpec("storage.maxBatch", kind: .int(1...100_000), default: .int(512),
+        OptionSpec("storage.maxBatch", env: "GATEWAY_STORAGE_MAX_BATCH", kind: .int(1...100_000), default: .int(512),
                    help: "Most writes grouped into one commit.") { $0.configuration.storage.maxBatch = $1.int },
-        OptionSpec("storage.busyTimeoutMs", kind: .durationMs(0...maxDurationMs), default: .int(5_000),
+        OptionSpec("storage.busyTimeoutMs", env: "GATEWAY_STORAGE_BUSY_TIMEOUT_MS", kind: .durationMs(0...maxDurationMs),
+                   default: .int(5_000),
                    help: "How long a statement waits for a lock held by another process.") {
             $0.configuration.storage.busyTimeoutMs = $1.int
         },
-        OptionSpec("storage.statementCacheSize", kind: .int(1...10_000), default: .int(64),
+        OptionSpec("storage.statementCacheSize", env: "GATEWAY_STORAGE_STATEMENT_CACHE_SIZE",
+                   kind: .int(1...10_000), default: .int(64),
                    help: "Prepared statements kept per connection.") { $0.configuration.storage.statementCacheSize = $1.int },
     ]
 }

@@ -14,7 +14,7 @@ final class MetricsRegistry: Sendable {
     }
 
     private let families = Mutex<[String: Family]>([:])
-    private let gaugeFunctions = Mutex<[(name: String, help: String, labels: String, read: @Sendable () -> Double)]>([])
+    private let functions = Mutex<[(name: String, kind: Kind, help: String, labels: String, read: @Sendable () -> Double)]>([])
 
     func counter(_ name: String, help: String, labels: [String: String] = [:]) -> CounterSeries {
         series(name, kind: .counter, help: help, labels: labels) { CounterSeries() }
@@ -31,7 +31,12 @@ final class MetricsRegistry: Sendable {
 
     /// A gauge read at scrape time (open connections, queue depths) instead of kept up to date.
     func gaugeFunction(_ name: String, help: String, labels: [String: String] = [:], _ read: @escaping @Sendable () -> Double) {
-        gaugeFunctions.withLock { $0.append((name, help, Self.renderLabels(labels), read)) }
+        functions.withLock { $0.append((name, .gauge, help, Self.renderLabels(labels), read)) }
+    }
+
+    /// A counter kept elsewhere (an atomic in a lower layer), read at scrape time.
+    func counterFunction(_ name: String, help: String, labels: [String: String] = [:], _ read: @escaping @Sendable () -> Double) {
+        functions.withLock { $0.append((name, .counter, help, Self.renderLabels(labels), read)) }
     }
 
     private func series<M: RenderableMetric>(_ name: String, kind: Kind, help: String, labels: [String: String],
@@ -57,11 +62,11 @@ final class MetricsRegistry: Sendable {
             out += "# HELP \(name) \(family.help)\n# TYPE \(name) \(family.kind.rawValue)\n"
             for labels in family.order { family.series[labels]!.render(name: name, labels: labels, into: &out) }
         }
-        let functions = gaugeFunctions.withLock { $0 }
+        let functions = self.functions.withLock { $0 }
         var described = Set<String>()
         for function in functions {
             if described.insert(function.name).inserted {
-                out += "# HELP \(function.name) \(function.help)\n# TYPE \(function.name) gauge\n"
+                out += "# HELP \(function.name) \(function.help)\n# TYPE \(function.name) \(function.kind.rawValue)\n"
             }
             out += "\(function.name)\(function.labels) \(Self.format(function.read()))\n"
         }

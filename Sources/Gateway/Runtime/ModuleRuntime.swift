@@ -44,10 +44,11 @@ final class ModuleRuntime: Sendable {
                                                                    skipMiddlewares: true)
         }
         socketIO = SocketIOServer(options: options)
-        database = services.database
-        runtime = GatewayRuntime(database: services.database, http: services.httpClient, socketIO: socketIO,
+        let database = MeasuredDatabase(services.database, metrics: metrics)
+        self.database = database
+        runtime = GatewayRuntime(database: database, http: services.httpClient, socketIO: socketIO,
                                  metrics: metrics, clock: SchedulerBackedClock(clock: services.clock))
-        scheduler = Scheduler(database: services.database, clock: services.clock)
+        scheduler = Scheduler(database: database, clock: services.clock)
         hosts = try ModuleRegistry.build(modules, settings: configuration.modules, environment: environment, runtime: runtime)
         for host in hosts {
             for (name, service) in host.declarations.services {
@@ -74,6 +75,15 @@ final class ModuleRuntime: Sendable {
                               labels: ["transport": "polling"]) { [engineIO] in
             Double(max(0, engineIO.clientsCount - engineIO.webSocketClientsCount))
         }
+        let traffic = engineIO.traffic
+        metrics.counterFunction("fitmate_engineio_messages_total", help: "Engine.IO messages (Socket.IO packets and attachments).",
+                              labels: ["direction": "in"]) { Double(traffic.messagesIn.load(ordering: .relaxed)) }
+        metrics.counterFunction("fitmate_engineio_messages_total", help: "Engine.IO messages (Socket.IO packets and attachments).",
+                              labels: ["direction": "out"]) { Double(traffic.messagesOut.load(ordering: .relaxed)) }
+        metrics.counterFunction("fitmate_engineio_payload_bytes_total", help: "Engine.IO message payload bytes.",
+                              labels: ["direction": "in"]) { Double(traffic.bytesIn.load(ordering: .relaxed)) }
+        metrics.counterFunction("fitmate_engineio_payload_bytes_total", help: "Engine.IO message payload bytes.",
+                              labels: ["direction": "out"]) { Double(traffic.bytesOut.load(ordering: .relaxed)) }
         metrics.gaugeFunction("fitmate_users_online", help: "Users with at least one socket.") { [runtime] in
             Double(runtime.presence.onlineUserCount)
         }

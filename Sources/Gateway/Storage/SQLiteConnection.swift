@@ -33,6 +33,8 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_close_v2(handle)
     }
 
+    var cachedStatementCount: Int { statements.count }
+
     func exec(_ sql: String) throws(StorageError) {
         guard sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK else { throw error(sqlite3_errcode(handle), sql: sql) }
     }

@@ -28,8 +28,10 @@ public final class SQLiteDatabase: MigratingDatabase, @unchecked Sendable {
     private let writer: StorageWorker
     private let readers: [StorageWorker]
     private let nextReader = Atomic<Int>(0)
-    /// Whether a statement only reads, learnt once per SQL text.
+    /// Whether a statement only reads, learnt once per SQL text. Bounded because SQL text built at run time would otherwise
+    /// grow it for ever; forgetting only costs one more trip through a reader.
     private let readOnly = Mutex<[String: Bool]>([:])
+    private static let readOnlyMemory = 4_096
 
     public init(settings: Settings) throws(StorageError) {
         self.settings = settings
@@ -60,6 +62,9 @@ public final class SQLiteDatabase: MigratingDatabase, @unchecked Sendable {
     /// Transactions the writer committed so far.
     public var commitCount: Int { writer.committedTransactions }
 
+    /// Writes waiting for the writer thread.
+    var queuedWrites: Int { writer.queuedJobs }
+
     /// For `/readyz`: a trivial read on a reader answers `true`; a failure or a closed database, `false`.
     func check(_ completion: @escaping @Sendable (Bool) -> Void) {
         Task {
@@ -81,7 +86,10 @@ public final class SQLiteDatabase: MigratingDatabase, @unchecked Sendable {
         let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
         let answer: [SQLRow]? = try await run(on: reader) { [self] (connection: SQLiteConnection) throws(StorageError) in
             let isReadOnly = try connection.isReadOnly(sql)
-            self.readOnly.withLock { $0[sql] = isReadOnly }
+            self.readOnly.withLock {
+                if $0.count >= Self.readOnlyMemory { $0.removeAll(keepingCapacity: true) }
+                $0[sql] = isReadOnly
+            }
             return isReadOnly ? try connection.query(sql, parameters) : nil
         }
         if let answer { return answer }
@@ -138,12 +146,7 @@ public final class SQLiteDatabase: MigratingDatabase, @unchecked Sendable {
             }
             previous = migration.version
         }
-        try await execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL,
-                applied_ms INTEGER NOT NULL)
-            """, [])
-        let applied = try await query("SELECT version FROM schema_migrations WHERE module = ?", [.text(module)])
-            .first?["version"].intValue ?? 0
+        let applied = try await migrationVersion(module: module)
         for migration in migrations where migration.version > applied {
             do {
                 try await transaction { tx in
@@ -163,7 +166,11 @@ public final class SQLiteDatabase: MigratingDatabase, @unchecked Sendable {
 
     /// The version recorded for a module (0: none).
     func migrationVersion(module: String) async throws -> Int {
-        try await query("SELECT version FROM schema_migrations WHERE module = ?", [.text(module)]).first?["version"].intValue ?? 0
+        try await execute("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL,
+                applied_ms INTEGER NOT NULL)
+            """, [])
+        return try await query("SELECT version FROM schema_migrations WHERE module = ?", [.text(module)]).first?["version"].intValue ?? 0
     }
 
     private static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

@@ -51,6 +51,13 @@ final class StorageWorker: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Jobs waiting for the thread (the tests fill the queue before letting a batch start).
+    var queuedJobs: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
+    }
+
     var committedTransactions: Int {
         condition.lock()
         defer { condition.unlock() }
