@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "SocketIOClient", dependencies: ["SocketIO", "EngineIO", "WebSocket", "EventLoop", "GatewayProtocol"],
                 exclude: ["README.md"], swiftSettings: hotPath),
         .target(name: "Reminders", dependencies: ["GatewayProtocol"], path: "Plugins/Reminders", exclude: ["README.md"]),
-        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench", "Notifications", "SMS", "Reminders"]),
+        .executableTarget(name: "fitmate-gateway", dependencies: ["Gateway", "Bench", "Chat", "Notifications", "SMS", "Reminders"]),
         .executableTarget(name: "gateway-bench", dependencies: ["WebSocket", "HTTP", "EventLoop", "SocketIOClient", "GatewayProtocol"],
                           swiftSettings: hotPath),
 
