@@ -47,12 +47,14 @@ final class WebSocketClientTransport: ClientTransport {
             case .success(let session):
                 guard !closing else { session.abort(); return }
                 self.session = session
-                session.onTextBytes = { [unowned self] bytes in
+                session.onTextBytes = { [weak self] bytes in
+                    guard let self else { return }
                     guard let packet = EngineIOCodec.decodeTextPacket(bytes[...]) else { return reportClose("parse error") }
                     onPacket?(packet)
                 }
-                session.onBinary = { [unowned self] bytes in onPacket?(.message(.binary(bytes))) }
-                session.onClose = { [unowned self] _ in
+                session.onBinary = { [weak self] bytes in guard let self else { return }; onPacket?(.message(.binary(bytes))) }
+                session.onClose = { [weak self] _ in
+                    guard let self else { return }
                     detach()
                     reportClose("transport close")
                 }

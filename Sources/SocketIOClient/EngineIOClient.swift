@@ -95,8 +95,8 @@ public final class EngineIOClient {
         let made: ClientTransport = kind == .websocket
             ? WebSocketClientTransport(endpoint: options.endpoint, target: target, tls: options.tls, loop: loop)
             : PollingClientTransport(endpoint: options.endpoint, target: target, tls: options.tls, loop: loop)
-        made.onPacket = { [unowned self, unowned made] packet in receive(packet, from: made) }
-        made.onClose = { [unowned self, unowned made] reason in transportClosed(made, reason: reason) }
+        made.onPacket = { [weak self, weak made] packet in guard let self, let made else { return }; receive(packet, from: made) }
+        made.onClose = { [weak self, weak made] reason in guard let self, let made else { return }; transportClosed(made, reason: reason) }
         return made
     }
 
@@ -141,7 +141,7 @@ public final class EngineIOClient {
     private func startUpgrade(sid: String) {
         let probe = makeTransport(.websocket, sid: sid)
         probing = probe
-        probe.onActive = { [unowned probe] in probe.send(.ping(Array("probe".utf8))) }
+        probe.onActive = { [weak probe] in guard let probe else { return }; probe.send(.ping(Array("probe".utf8))) }
         probe.start()
     }
 
@@ -153,7 +153,8 @@ public final class EngineIOClient {
         // As the official client: polling first finishes what it has in flight (the server answers the held GET with a
         // noop), so that nothing arrives on it after the `5`; what was queued meanwhile follows the `5` on the WebSocket.
         guard let polling = current as? PollingClientTransport else { return }
-        polling.pause { [unowned self] in
+        polling.pause { [weak self] in
+            guard let self else { return }
             guard !closed, probing === probe else { return }
             probe.send(.upgrade)
             let unsent = polling.retire()

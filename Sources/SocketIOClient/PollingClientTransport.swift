@@ -19,8 +19,8 @@ final class PollingClientTransport: ClientTransport {
         receiver = HTTPClientConnection(endpoint: endpoint, tls: tls, loop: loop)
         sender = HTTPClientConnection(endpoint: endpoint, tls: tls, loop: loop)
         super.init()
-        receiver.onClose = { [unowned self] reason in reportClose(reason) }
-        sender.onClose = { [unowned self] reason in reportClose(reason) }
+        receiver.onClose = { [weak self] reason in guard let self else { return }; reportClose(reason) }
+        sender.onClose = { [weak self] reason in guard let self else { return }; reportClose(reason) }
     }
 
     private var requestTarget: String { sid.map { target + "&sid=" + ClientEndpoint.percentEncoded($0) } ?? target }

@@ -70,9 +70,9 @@ public final class SocketIOClient {
         closedOnPurpose = false
         let engine = EngineIOClient(options: options.engine, loop: loop)
         self.engine = engine
-        engine.onOpen = { [unowned self] in for socket in sockets.values where socket.wantsConnection { socket.sendConnect() } }
-        engine.onMessage = { [unowned self] message in receive(message) }
-        engine.onClose = { [unowned self] reason in engineClosed(reason) }
+        engine.onOpen = { [weak self] in guard let self else { return }; for socket in sockets.values where socket.wantsConnection { socket.sendConnect() } }
+        engine.onMessage = { [weak self] message in guard let self else { return }; receive(message) }
+        engine.onClose = { [weak self] reason in guard let self else { return }; engineClosed(reason) }
         engine.open()
     }
 
