@@ -1,9 +1,10 @@
-// Times on the wire are ISO 8601 strings (what the old server's Mongo dates serialised to, and what the React client
-// parses); in storage they are Unix milliseconds. A few lines of calendar arithmetic instead of Foundation's formatters.
+// Times for modules (contract 0.3): on the wire ISO 8601 strings (what FitMate's old server's Mongo dates serialised to,
+// and what the React client parses), in storage Unix milliseconds. Calendar arithmetic instead of Foundation's formatters,
+// so that modules need no Foundation for it and all of them write times the same way.
 
-enum Timestamps {
+public enum Timestamps {
     /// `2026-11-26T20:30:43.123Z`.
-    static func iso8601(ms: Int64) -> String {
+    public static func iso8601(ms: Int64) -> String {
         let days = floorDivide(ms, 86_400_000)
         let msOfDay = ms - days * 86_400_000
         let (year, month, day) = civil(fromDays: days)
@@ -12,7 +13,7 @@ enum Timestamps {
     }
 
     /// Reads `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)` (a date alone is midnight UTC). Nil when it is not one.
-    static func parseISO8601(_ text: String) -> Int64? {
+    public static func parseISO8601(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         var i = 0
         func number(_ digits: Int) -> Int64? {
