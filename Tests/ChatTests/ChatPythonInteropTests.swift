@@ -5,7 +5,7 @@ import XCTest
 
 /// The chat through python-socketio's AsyncClient (another Socket.IO implementation than the project's): join, history,
 /// userJoined, send with ack, newMessage, typing, markAsRead, a refused join, deletion. Skipped where python-socketio
-/// and aiohttp are not installed (`pip install python-socketio aiohttp`); CI does not install them.
+/// and aiohttp are not installed (`pip install python-socketio aiohttp`); `.ci/run` installs them.
 final class ChatPythonInteropTests: ChatTestCase {
     func testTheChatThroughPythonSocketIO() throws {
         guard run(["python3", "-c", "import socketio, aiohttp"]).status == 0 else {
