@@ -38,9 +38,10 @@ struct NotificationInbox: Sendable {
     }
 
     /// At connect: the count to every socket of the user (the new one included), ordered with concurrent changes.
-    func pushCount(_ userId: String) async throws {
+    /// The count for a socket that just connected (as the old server sent it: to that socket).
+    func pushCount(_ userId: String, socket: String) async throws {
         let now = context.clock.nowMs()
-        _ = try await store.publisher.publish(for: userId, { try await store.currentCount(of: userId, now: now) })
+        _ = try await store.publisher.publish(for: userId, socket: socket, { try await store.currentCount(of: userId, now: now) })
     }
 
     func markRead(_ userId: String, id: Int64) async throws -> Int {

@@ -25,7 +25,7 @@ public struct NotificationsModule: GatewayModule {
         setup.provide(WellKnownServices.notifications, center as any NotificationSending)
 
         // The old server sent the count to each socket at connect; a user who was offline learns of what waits here.
-        setup.onConnect { socket in try await inbox.pushCount(socket.user.userId) }
+        setup.onConnect { socket in try await inbox.pushCount(socket.user.userId, socket: socket.id) }
 
         setup.on("markNotificationRead") { event in
             let id = try PayloadFields(event.arguments.first ?? .null).id("id")

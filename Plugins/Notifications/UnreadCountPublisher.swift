@@ -28,27 +28,34 @@ final class UnreadCountPublisher: Sendable {
     /// Call inside the change's transaction, after its writes, when reading the count.
     func stamp() -> Int64 { sequence.add(1, ordering: .relaxed).newValue }
 
-    /// Runs `change`, then `beforeCount` (the `newNotification` emit), then sends the count unless it is stale.
+    /// Runs `change`, then `beforeCount` (the `newNotification` emit), then sends the count unless it is stale: to every
+    /// socket of the user, or only to `socket` (a socket that just connected; its count changes nothing for the others,
+    /// so it neither goes to them nor moves the user's last-sent mark — sending it to every tab made each connect cost a
+    /// delivery per open socket of that user).
     func publish<Value: Sendable>(
-        for userId: String, _ change: () async throws -> CountedChange<Value>,
+        for userId: String, socket: String? = nil, _ change: () async throws -> CountedChange<Value>,
         beforeCount: (Value) -> Void = { _ in }
     ) async throws -> CountedChange<Value> {
         users.withLock { $0[userId, default: UserState()].inFlight += 1 }
         var result: CountedChange<Value>?
-        defer { finish(userId, result) }
+        defer { finish(userId, socket: socket, result) }
         let done = try await change()
         beforeCount(done.value)
         result = done
         return done
     }
 
-    private func finish<Value>(_ userId: String, _ result: CountedChange<Value>?) {
+    private func finish<Value>(_ userId: String, socket: String?, _ result: CountedChange<Value>?) {
         users.withLock { table in
             guard var state = table[userId] else { return }
             // Handing over under the lock is what orders the counts (the emitter keeps that order).
             if let result, result.stamp > state.lastSent {
-                emitter.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .user(userId))
-                state.lastSent = result.stamp
+                if let socket {
+                    emitter.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .socket(socket))
+                } else {
+                    emitter.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .user(userId))
+                    state.lastSent = result.stamp
+                }
             }
             state.inFlight -= 1
             table[userId] = state.inFlight == 0 ? nil : state
