@@ -43,12 +43,12 @@ struct NotificationCenter: NotificationSending {
         let new = try validate(request, now: now)
         // Asked before saving: a socket that connects meanwhile gets the count at connect and the row in the list.
         let online = context.presence.isOnline(new.userId)
-        let emitter = store.publisher.emitter
+        let messaging = store.publisher.messaging
         let pushLatency = metrics.createToPush
         let change = try await store.publisher.publish(for: new.userId, {
             try await store.create(new, deliveredRealtime: online, now: now, alongside: alongside)
         }, beforeCount: { record in
-            emitter.emit("newNotification", [record.json], to: .user(record.userId))
+            messaging.emit("newNotification", [record.json], to: .user(record.userId))
             pushLatency.observe((ContinuousClock.now - started).seconds)
         })
         metrics.created(type: new.type, realtime: online)

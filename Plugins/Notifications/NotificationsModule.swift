@@ -7,17 +7,14 @@ public struct NotificationsModule: GatewayModule {
     public static let contractVersion = ContractVersion(major: 0, minor: 3)
 
     private let background: BackgroundWork
-    private let emitter: OrderedEmitter
 
     public init(setup: any ModuleSetup) throws {
         let context = setup.context
         let settings = try NotificationsSettings(setup.configuration)
         let metrics = NotificationMetrics(context.metrics)
-        let emitter = OrderedEmitter(messaging: context.messaging)
-        let store = NotificationStore(database: context.database, publisher: UnreadCountPublisher(emitter: emitter))
+        let store = NotificationStore(database: context.database, publisher: UnreadCountPublisher(messaging: context.messaging))
         let background = BackgroundWork()
         self.background = background
-        self.emitter = emitter
         let center = NotificationCenter(context: context, settings: settings, store: store, metrics: metrics, background: background)
         let inbox = NotificationInbox(context: context, settings: settings, store: store, metrics: metrics)
 
@@ -49,9 +46,8 @@ public struct NotificationsModule: GatewayModule {
         })
     }
 
-    /// Lets fallbacks already under way finish, then sends what is still queued.
+    /// Lets fallbacks already under way finish.
     public func stop() async {
         await background.drain()
-        await emitter.finish()
     }
 }

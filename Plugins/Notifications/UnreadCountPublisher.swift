@@ -19,11 +19,12 @@ final class UnreadCountPublisher: Sendable {
         var lastSent: Int64 = 0
     }
 
-    let emitter: OrderedEmitter
+    /// Emits keep the order they are handed over in (the runtime guarantees it), so handing over under the lock is enough.
+    let messaging: any Messaging
     private let users = Mutex<[String: UserState]>([:])
     private let sequence = Atomic<Int64>(0)
 
-    init(emitter: OrderedEmitter) { self.emitter = emitter }
+    init(messaging: any Messaging) { self.messaging = messaging }
 
     /// Call inside the change's transaction, after its writes, when reading the count.
     func stamp() -> Int64 { sequence.add(1, ordering: .relaxed).newValue }
@@ -48,12 +49,12 @@ final class UnreadCountPublisher: Sendable {
     private func finish<Value>(_ userId: String, socket: String?, _ result: CountedChange<Value>?) {
         users.withLock { table in
             guard var state = table[userId] else { return }
-            // Handing over under the lock is what orders the counts (the emitter keeps that order).
+            // Handing over under the lock is what orders the counts (the runtime keeps that order).
             if let result, result.stamp > state.lastSent {
                 if let socket {
-                    emitter.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .socket(socket))
+                    messaging.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .socket(socket))
                 } else {
-                    emitter.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .user(userId))
+                    messaging.emit("unreadNotificationCount", [.int(result.unreadCount)], to: .user(userId))
                     state.lastSent = result.stamp
                 }
             }
