@@ -233,3 +233,19 @@ final class PresenceAnnouncementTests: XCTestCase {
         XCTAssertNil(observer.nextText(timeoutSeconds: 0.5) { $0.contains("userOnline") || $0.contains("userOffline") })
     }
 }
+
+final class UsersDirectoryLimitTests: XCTestCase {
+    func testFieldAndIdLimitsAtTheirEdges() throws {
+        let gateway = try ModuleTestGateway(modules: [])
+        defer { gateway.stop() }
+        let service = ModuleTestGateway.token(sub: "backend", role: "service")
+        let name512 = String(repeating: "a", count: 512)
+        XCTAssertEqual(try gateway.request("PUT", "/internal/users/u1", token: service, body: #"{"name":"\#(name512)"}"#).status, 200)
+        let tooLong = try gateway.request("PUT", "/internal/users/u1", token: service, body: #"{"name":"\#(name512)b"}"#)
+        XCTAssertEqual(tooLong.status, 400)
+        XCTAssertTrue(tooLong.bodyText.contains("name"), tooLong.bodyText)
+        let id128 = String(repeating: "i", count: 128)
+        XCTAssertEqual(try gateway.request("PUT", "/internal/users/\(id128)", token: service, body: "{}").status, 200)
+        XCTAssertEqual(try gateway.request("PUT", "/internal/users/\(id128)i", token: service, body: "{}").status, 400)
+    }
+}

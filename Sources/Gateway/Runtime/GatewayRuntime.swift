@@ -40,20 +40,28 @@ final class GatewayRuntime: Sendable {
     }
 }
 
-/// One module's view of the runtime: the shared services, with its own name on its log lines and metrics.
+/// One module's view of the runtime: the shared services, with its own name on its log lines and metrics. The views are
+/// made once here, not on every `context.metrics` a handler reads (the metric-name prefix is a string built per module).
 struct RuntimeModuleContext: ModuleContext {
     let moduleName: String
     let runtime: GatewayRuntime
+    let log: any ModuleLog
+    let metrics: any ModuleMetrics
+    let crypto: any ModuleCrypto = OpenSSLCrypto()
+
+    init(moduleName: String, runtime: GatewayRuntime) {
+        self.moduleName = moduleName
+        self.runtime = runtime
+        log = ModuleLogWriter(module: moduleName)
+        metrics = ModuleMetricsView(registry: runtime.metrics, module: moduleName)
+    }
 
     var messaging: any Messaging { runtime.messaging }
     var presence: any Presence { runtime.presence }
     var users: any UsersDirectory { runtime.users }
     var database: any Database { runtime.database }
     var http: any OutboundHTTPClient { runtime.http }
-    var log: any ModuleLog { ModuleLogWriter(module: moduleName) }
-    var metrics: any ModuleMetrics { ModuleMetricsView(registry: runtime.metrics, module: moduleName) }
     var clock: any ModuleClock { runtime.clock }
-    var crypto: any ModuleCrypto { OpenSSLCrypto() }
     func service<Service>(_ key: ServiceKey<Service>) -> Service? { runtime.service(key) }
 }
 

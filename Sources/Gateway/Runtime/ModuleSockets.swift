@@ -29,12 +29,13 @@ final class ModuleSockets: Sendable {
             for event in host.declarations.events {
                 handlers[event.namespace, default: [:]][event.name] = Handler(module: host.name, run: event.handler)
             }
+            // A namespace with hooks but no events is still served.
             for hook in host.declarations.connectHandlers {
-                handlers[hook.namespace, default: [:]] = handlers[hook.namespace] ?? [:]
+                if handlers[hook.namespace] == nil { handlers[hook.namespace] = [:] }
                 connectHooks[hook.namespace, default: []].append((host.name, hook.handler))
             }
             for hook in host.declarations.disconnectHandlers {
-                handlers[hook.namespace, default: [:]] = handlers[hook.namespace] ?? [:]
+                if handlers[hook.namespace] == nil { handlers[hook.namespace] = [:] }
                 disconnectHooks[hook.namespace, default: []].append((host.name, hook.handler))
             }
         }
