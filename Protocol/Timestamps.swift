@@ -70,9 +70,15 @@ public enum Timestamps {
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 
+    /// `YYYY-MM-DD` of the UTC day holding `ms`.
+    public static func utcDate(ms: Int64) -> String {
+        let (year, month, day) = civil(fromDays: floorDivide(ms, 86_400_000))
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
     private static func isLeap(_ year: Int64) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
 
-    private static func daysIn(month: Int64, year: Int64) -> Int64 {
+    public static func daysIn(month: Int64, year: Int64) -> Int64 {
         switch month {
         case 2: return isLeap(year) ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -80,8 +86,9 @@ public enum Timestamps {
         }
     }
 
-    // Howard Hinnant's days_from_civil / civil_from_days: exact for the proleptic Gregorian calendar.
-    private static func days(fromYear y0: Int64, month m: Int64, day d: Int64) -> Int64 {
+    /// Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's days_from_civil /
+    /// civil_from_days: exact for any date).
+    public static func days(fromYear y0: Int64, month m: Int64, day d: Int64) -> Int64 {
         let y = m <= 2 ? y0 - 1 : y0
         let era = floorDivide(y, 400)
         let yoe = y - era * 400
@@ -90,7 +97,7 @@ public enum Timestamps {
         return era * 146_097 + doe - 719_468
     }
 
-    private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+    public static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
         let z = z0 + 719_468
         let era = floorDivide(z, 146_097)
         let doe = z - era * 146_097

@@ -25,3 +25,17 @@ final class TimestampsTests: XCTestCase {
         }
     }
 }
+
+final class CalendarArithmeticTests: XCTestCase {
+    func testDaysAndDatesBothWays() {
+        XCTAssertEqual(Timestamps.days(fromYear: 1970, month: 1, day: 1), 0)
+        XCTAssertEqual(Timestamps.days(fromYear: 2000, month: 3, day: 1), 11_017)
+        XCTAssertEqual(Timestamps.days(fromYear: 1969, month: 12, day: 31), -1)
+        let (y, m, d) = Timestamps.civil(fromDays: 11_016)
+        XCTAssertEqual([y, m, d], [2000, 2, 29])
+        XCTAssertEqual(Timestamps.daysIn(month: 2, year: 2100), 28)
+        XCTAssertEqual(Timestamps.daysIn(month: 2, year: 2000), 29)
+        XCTAssertEqual(Timestamps.utcDate(ms: -1), "1969-12-31")
+        XCTAssertEqual(Timestamps.utcDate(ms: 1_794_127_800_123), "2026-11-08")
+    }
+}
