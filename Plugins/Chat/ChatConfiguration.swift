@@ -22,10 +22,10 @@ struct ChatConfiguration: Sendable {
     let notificationPreviewLength: Int
 
     init(_ section: JSONObject) throws(ModuleError) {
-        let reader = ConfigReader(section: section, prefix: "")
+        let reader = ConfigSection(section)
         maxMessageLength = try reader.int("maxMessageLength", default: 2000, min: 1)
         maxMetadataBytes = try reader.int("maxMetadataBytes", default: 4096, min: 2)
-        let rate = ConfigReader(section: try reader.object("rateLimit") ?? [:], prefix: "rateLimit.")
+        let rate = try reader.section("rateLimit")
         messagesPerSecond = try rate.int("messagesPerSecond", default: 5, min: 1)
         burst = try rate.int("burst", default: 10, min: 1)
         historyLimit = try reader.int("historyLimit", default: 50, min: 1)
@@ -37,31 +37,5 @@ struct ChatConfiguration: Sendable {
         allChatUsersLimit = try reader.int("allChatUsersLimit", default: 500, min: 1)
         notificationTitle = try reader.string("notificationTitle") ?? "새 메시지"
         notificationPreviewLength = try reader.int("notificationPreviewLength", default: 100, min: 1)
-    }
-}
-
-/// Typed reads of one configuration section, with errors naming the full key.
-private struct ConfigReader {
-    let section: JSONObject
-    let prefix: String
-
-    func string(_ key: String) throws(ModuleError) -> String? {
-        guard let value = section[key], !value.isNull else { return nil }
-        guard let text = value.stringValue else { throw ModuleError("\(prefix)\(key): must be a string") }
-        return text
-    }
-
-    func int(_ key: String, default fallback: Int, min: Int) throws(ModuleError) -> Int {
-        guard let value = section[key], !value.isNull else { return fallback }
-        guard let number = value.intValue, number >= min else {
-            throw ModuleError("\(prefix)\(key): must be an integer ≥ \(min), got \(value)")
-        }
-        return number
-    }
-
-    func object(_ key: String) throws(ModuleError) -> JSONObject? {
-        guard let value = section[key], !value.isNull else { return nil }
-        guard let object = value.objectValue else { throw ModuleError("\(prefix)\(key): must be an object") }
-        return object
     }
 }

@@ -50,9 +50,9 @@ struct SMSConfiguration: Sendable {
     let templates: SMSTemplates
 
     init(_ section: JSONObject) throws(ModuleError) {
-        let reader = ConfigReader(section: section, prefix: "")
+        let reader = ConfigSection(section)
         if let twilio = try reader.object("twilio") {
-            let twilioReader = ConfigReader(section: twilio, prefix: "twilio.")
+            let twilioReader = ConfigSection(twilio, prefix: "twilio.")
             let sid = try twilioReader.string("accountSid")
             let token = try twilioReader.string("authToken")
             if sid != nil || token != nil {
@@ -83,14 +83,14 @@ struct SMSConfiguration: Sendable {
         defaultCountryCode = try reader.string("defaultCountryCode") ?? "82"
         dailyCap = try reader.int("dailyCap", default: 1_000, min: 0)
         if let retry = try reader.object("retry") {
-            let r = ConfigReader(section: retry, prefix: "retry.")
+            let r = ConfigSection(retry, prefix: "retry.")
             self.retry = Retry(maxAttempts: try r.int("maxAttempts", default: 4, min: 1),
                                baseDelayMs: try r.int("baseDelayMs", default: 500, min: 0),
                                maxDelayMs: try r.int("maxDelayMs", default: 8_000, min: 0))
         } else {
             retry = Retry(maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 8_000)
         }
-        let o = ConfigReader(section: try reader.object("otp") ?? [:], prefix: "otp.")
+        let o = try reader.section("otp")
         otp = OTP(ttlMs: Int64(try o.int("ttlSeconds", default: 300, min: 1)) * 1000,
                   maxAttempts: try o.int("maxAttempts", default: 5, min: 1),
                   requestsPerNumber: Window(limit: try o.int("requestsPerNumber", default: 3, min: 1),
@@ -102,42 +102,5 @@ struct SMSConfiguration: Sendable {
         templates = try SMSTemplates(configured: try reader.object("templates"),
                                      defaultLocale: try reader.string("defaultLocale") ?? "ko",
                                      appURL: try reader.string("appURL") ?? "")
-    }
-}
-
-/// Typed reads of one configuration section, with errors naming the full key.
-private struct ConfigReader {
-    let section: JSONObject
-    let prefix: String
-
-    func string(_ key: String) throws(ModuleError) -> String? {
-        guard let value = section[key], !value.isNull else { return nil }
-        guard let text = value.stringValue else { throw ModuleError("\(prefix)\(key): must be a string") }
-        return text
-    }
-
-    func strings(_ key: String) throws(ModuleError) -> [String]? {
-        guard let value = section[key], !value.isNull else { return nil }
-        guard let items = value.arrayValue else { throw ModuleError("\(prefix)\(key): must be an array of strings") }
-        var texts: [String] = []
-        for item in items {
-            guard let text = item.stringValue else { throw ModuleError("\(prefix)\(key): must be an array of strings") }
-            texts.append(text)
-        }
-        return texts
-    }
-
-    func int(_ key: String, default fallback: Int, min: Int) throws(ModuleError) -> Int {
-        guard let value = section[key], !value.isNull else { return fallback }
-        guard let number = value.intValue, number >= min else {
-            throw ModuleError("\(prefix)\(key): must be an integer ≥ \(min)")
-        }
-        return number
-    }
-
-    func object(_ key: String) throws(ModuleError) -> JSONObject? {
-        guard let value = section[key], !value.isNull else { return nil }
-        guard let object = value.objectValue else { throw ModuleError("\(prefix)\(key): must be an object") }
-        return object
     }
 }
