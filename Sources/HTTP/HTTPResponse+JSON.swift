@@ -13,14 +13,19 @@ extension HTTPResponse {
         HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(text.utf8))
     }
 
-    /// `{"error":"<reason phrase>","message":"<message>","status":N}`; `message` may contain anything, it is escaped.
-    public static func error(_ status: Int, _ message: String) -> HTTPResponse {
+    /// `{"error":"<reason phrase>","message":"<message>","status":N}`, with `,"code":"<code>"` when a machine-readable
+    /// reason is given; `message` may contain anything, it is escaped.
+    public static func error(_ status: Int, _ message: String, code: String? = nil) -> HTTPResponse {
         var doc = "{\"error\":"
         appendJSONString(HTTPStatus.reasonPhrase(status), to: &doc)
         doc += ",\"message\":"
         appendJSONString(message, to: &doc)
-        doc += ",\"status\":" + String(status) + "}"
-        return json(status, doc)
+        doc += ",\"status\":" + String(status)
+        if let code {
+            doc += ",\"code\":"
+            appendJSONString(code, to: &doc)
+        }
+        return json(status, doc + "}")
     }
 
     /// A 405 carrying the `Allow` field RFC 9110 §15.5.6 requires, e.g. from `RouteResult.methodNotAllowed(allowed:)`.

@@ -96,6 +96,8 @@ final class HTTPResponseEncoderTests: XCTestCase {
         XCTAssertEqual(e.status, 404)
         XCTAssertEqual(String(decoding: e.body, as: UTF8.self),
                        "{\"error\":\"Not Found\",\"message\":\"no \\\"room\\\" \\\\ here\\n\\u0001é\",\"status\":404}")
+        XCTAssertEqual(String(decoding: HTTPResponse.error(429, "slow down", code: "rate_limited").body, as: UTF8.self),
+                       #"{"error":"Too Many Requests","message":"slow down","status":429,"code":"rate_limited"}"#)
         let m = HTTPResponse.methodNotAllowed(allowed: ["GET", "HEAD"])
         XCTAssertEqual(m.headers["Allow"], "GET, HEAD")
         XCTAssertEqual(HTTPResponse.text(400, "bad").headers["Content-Type"], "text/plain; charset=utf-8")

@@ -49,12 +49,12 @@ struct ModuleRoutes: Sendable {
                 } catch let error as RouteRefusal {
                     response = error.response
                 } catch let error as ModuleError {
-                    response = Self.errorResponse(error.status, error.message, code: error.code)
+                    response = HTTPResponse.error(error.status, error.message, code: error.code)
                 } catch {
                     failures.increment()
                     Log.error("module_route_failed", ["module": module, "route": "\(route.method) \(route.path)",
                                                       "error": "\(error)"])
-                    response = Self.errorResponse(500, "internal error", code: "internal")
+                    response = HTTPResponse.error(500, "internal error", code: "internal")
                 }
                 latency.observe((ContinuousClock.now - started).seconds)
                 bound.loop.runOrExecute { bound.value.respond(response) }
@@ -87,7 +87,7 @@ struct ModuleRoutes: Sendable {
         case .adminOrService: identity.role == roles.admin || identity.role == roles.service
         }
         guard allowed else {
-            throw RouteRefusal(response: errorResponse(403, "this route needs the \(describe(access, roles)) role", code: "forbidden"))
+            throw RouteRefusal(response: HTTPResponse.error(403, "this route needs the \(describe(access, roles)) role", code: "forbidden"))
         }
         return identity
     }
@@ -109,19 +109,10 @@ struct ModuleRoutes: Sendable {
     }
 
     static func unauthorized(_ rejection: TokenRejection) -> HTTPResponse {
-        var response = errorResponse(401, rejection.message, code: rejection.code)
+        var response = HTTPResponse.error(401, rejection.message, code: rejection.code)
         let error = rejection.code == "missing_token" ? "" : ", error=\"invalid_token\""
         response.headers.set("WWW-Authenticate", "Bearer realm=\"fitmate-gateway\"\(error)")
         return response
     }
 
-    /// The HTTP layer's error shape (`error`, `message`, `status`) plus the module's machine-readable `code`.
-    static func errorResponse(_ status: Int, _ message: String, code: String?) -> HTTPResponse {
-        var object: JSONObject = ["error": .string(HTTPStatus.reasonPhrase(status)), "message": .string(message),
-                                  "status": .int(status)]
-        if let code { object["code"] = .string(code) }
-        var body: [UInt8] = []
-        JSONValue.object(object).serialize(into: &body)
-        return HTTPResponse(status: status, headers: ["Content-Type": "application/json; charset=utf-8"], body: body)
-    }
 }
