@@ -6,6 +6,24 @@ struct JobEnvironment: Sendable {
     let settings: RemindersSettings
     var ledger: DeliveryLedger { DeliveryLedger(database: context.database) }
 
+    /// What the jobs built on workouts need: the notifications service and the Notifications module's workout table.
+    enum WorkoutInputs {
+        case ready(any NotificationSending, WorkoutLog)
+        /// The job cannot run; the outcome says why (`what` names what it would have done).
+        case missing(JobOutcome)
+    }
+
+    func workoutInputs(_ what: String) async throws -> WorkoutInputs {
+        guard let notifications = context.service(WellKnownServices.notifications) else {
+            return .missing(JobOutcome(note: "the notifications service is not running: nothing sent"))
+        }
+        let log = WorkoutLog(database: context.database)
+        guard try await log.available() else {
+            return .missing(JobOutcome(note: "notifications_workouts does not exist (Notifications module not enabled): no \(what)"))
+        }
+        return .ready(notifications, log)
+    }
+
     /// Users active at or after `sinceMs`, a page at a time (the directory is paged so that a large user base never sits
     /// in memory at once).
     func activeUsers(sinceMs: Int64) -> ActiveUserPages {

@@ -8,12 +8,10 @@ struct WeeklyReportJob: Sendable {
 
     func run(_ run: JobRun) async throws -> JobOutcome {
         let settings = environment.settings
-        guard let notifications = environment.context.service(WellKnownServices.notifications) else {
-            return JobOutcome(note: "the notifications service is not running: nothing sent")
-        }
-        let log = WorkoutLog(database: environment.context.database)
-        guard try await log.available() else {
-            return JobOutcome(note: "notifications_workouts does not exist (Notifications module not enabled): no reports")
+        let notifications: any NotificationSending, log: WorkoutLog
+        switch try await environment.workoutInputs("reports") {
+        case .ready(let service, let workouts): (notifications, log) = (service, workouts)
+        case .missing(let outcome): return outcome
         }
         let now = run.scheduledAtMs
         var counts = RunCounts()
