@@ -8,6 +8,8 @@ final class ModuleSockets: Sendable {
     struct Handler: Sendable {
         let module: String
         let run: EventHandler
+        /// The module's counters, looked up once here rather than per event.
+        let counters: SocketMetrics.ModuleCounters
     }
 
     private let runtime: GatewayRuntime
@@ -22,12 +24,14 @@ final class ModuleSockets: Sendable {
 
     init(modules: [ModuleHost], runtime: GatewayRuntime, verifier: any TokenVerifying, maxPendingEvents: Int,
          announcePresence: Bool) {
+        let metrics = SocketMetrics(registry: runtime.metrics, modules: modules)
         var handlers: [String: [String: Handler]] = ["/": [:]]
         var connectHooks: [String: [(String, ConnectHandler)]] = [:]
         var disconnectHooks: [String: [(String, DisconnectHandler)]] = [:]
         for host in modules {
             for event in host.declarations.events {
-                handlers[event.namespace, default: [:]][event.name] = Handler(module: host.name, run: event.handler)
+                handlers[event.namespace, default: [:]][event.name] = Handler(module: host.name, run: event.handler,
+                                                                                 counters: metrics.counters(module: host.name))
             }
             // A namespace with hooks but no events is still served.
             for hook in host.declarations.connectHandlers {
@@ -46,7 +50,7 @@ final class ModuleSockets: Sendable {
         self.verifier = verifier
         self.maxPendingEvents = maxPendingEvents
         self.announcePresence = announcePresence
-        metrics = SocketMetrics(registry: runtime.metrics, modules: modules)
+        self.metrics = metrics
     }
 
     var namespaces: [String] { handlers.keys.sorted() }
@@ -145,7 +149,7 @@ final class ModuleSockets: Sendable {
                 return
             }
             let context = EventContext(name: event, socket: info, arguments: arguments, wantsAck: ack != nil)
-            let counters = metrics.counters(module: handler.module)
+            let counters = handler.counters
             counters.received.increment()
             let accepted = session.enqueue(SocketSession.Job {
                 let started = ContinuousClock.now
