@@ -1,5 +1,5 @@
+import EngineIO
 import EventLoop
-import Synchronization
 
 /// One Engine.IO message as Socket.IO sees it: a text frame (UTF-8 bytes) or a binary one.
 public enum EngineMessage: Sendable, Equatable {
@@ -8,23 +8,23 @@ public enum EngineMessage: Sendable, Equatable {
 }
 
 /// The same message for many recipients: a broadcast encodes its packet once into one of these and hands the same object to
-/// every recipient connection, on whatever loop each lives. The transport keeps its own prepared form of the message on it
-/// (`prepared(_:)`), so that the transport's framing (a WebSocket frame) is also built once per broadcast.
+/// every recipient connection, on whatever loop each lives. The Engine.IO frame (and its WebSocket frame) is prepared
+/// here once too, so every recipient writes the same bytes and none takes a lock to find them.
 public final class SharedEngineMessage: Sendable {
     public let message: EngineMessage
-    private let transportForm = Mutex<(any Sendable)?>(nil)
+    public let prepared: EngineIOPreparedMessage
 
-    public init(_ message: EngineMessage) { self.message = message }
+    public init(_ message: EngineMessage) {
+        self.message = message
+        prepared = EngineIOPreparedMessage(message.engineIO)
+    }
+}
 
-    /// The transport's prepared form of the message, made by `make` for the first recipient and shared by every later
-    /// one, on any thread. One transport kind per message (the gateway has one Engine.IO server per Socket.IO server).
-    public func prepared<Form: Sendable>(_ make: () -> Form) -> Form {
-        if let cached = transportForm.withLock({ $0 }) as? Form { return cached }
-        let form = make()
-        return transportForm.withLock { slot in
-            if let cached = slot as? Form { return cached }
-            slot = form
-            return form
+extension EngineMessage {
+    var engineIO: EngineIOMessage {
+        switch self {
+        case .text(let bytes): .text(bytes)
+        case .binary(let bytes): .binary(bytes)
         }
     }
 }

@@ -34,13 +34,10 @@ final class EngineIOConnection: EngineConnection, EngineIOSocketDelegate {
     var loop: EventLoop { socket.loop }
     var isWritable: Bool { socket.isWritable }
 
-    func send(_ message: EngineMessage) { socket.send(Self.engineIO(message)) }
+    func send(_ message: EngineMessage) { socket.send(message.engineIO) }
 
-    /// The packet was encoded once for every recipient, and so is its Engine.IO/WebSocket frame: the first recipient
-    /// prepares it, every other one writes the same bytes.
-    func send(prepared: SharedEngineMessage) {
-        socket.send(prepared.prepared { EngineIOPreparedMessage(Self.engineIO(prepared.message)) })
-    }
+    /// The packet and its Engine.IO/WebSocket frame were made once for every recipient: this writes the same bytes.
+    func send(prepared: SharedEngineMessage) { socket.send(prepared.prepared) }
 
     func close() { socket.close() }
 
@@ -52,11 +49,4 @@ final class EngineIOConnection: EngineConnection, EngineIOSocketDelegate {
     }
 
     func engineSocketDidClose(_ socket: EngineIOSocket, reason: String) { handler?.closed(reason: reason) }
-
-    private static func engineIO(_ message: EngineMessage) -> EngineIOMessage {
-        switch message {
-        case .text(let bytes): .text(bytes)
-        case .binary(let bytes): .binary(bytes)
-        }
-    }
 }

@@ -250,23 +250,3 @@ final class BroadcastTests: XCTestCase {
         XCTAssertEqual(log.wait(for: 3)[2], "recovered=false")
     }
 }
-
-final class SharedEngineMessageTests: XCTestCase {
-    final class Form: Sendable {}
-
-    /// Every recipient gets the first recipient's prepared form (one WebSocket frame per broadcast), from any thread.
-    func testThePreparedFormIsMadeOnceAndShared() {
-        let message = SharedEngineMessage(.text(Array("2[\"x\"]".utf8)))
-        let made = Atomic<Int>(0)
-        let forms = Mutex<[ObjectIdentifier]>([])
-        DispatchQueue.concurrentPerform(iterations: 64) { _ in
-            let form = message.prepared { () -> Form in
-                made.wrappingAdd(1, ordering: .relaxed)
-                return Form()
-            }
-            forms.withLock { $0.append(ObjectIdentifier(form)) }
-        }
-        XCTAssertEqual(Set(forms.withLock { $0 }).count, 1)
-        XCTAssertGreaterThanOrEqual(made.load(ordering: .relaxed), 1)
-    }
-}
