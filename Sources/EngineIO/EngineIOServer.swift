@@ -110,10 +110,9 @@ public final class EngineIOServer: @unchecked Sendable {
         return nil
     }
 
-    private func makeHandshake(_ head: HTTPRequestHead, query: [String: String], remoteAddress: String,
+    private func makeHandshake(_ head: HTTPRequestHead, remoteAddress: String,
                                isSecure: Bool) -> EngineIOHandshake {
-        EngineIOHandshake(headers: head.headers, query: query, remoteAddress: remoteAddress, isSecure: isSecure,
-                          url: head.target)
+        EngineIOHandshake(headers: head.headers, remoteAddress: remoteAddress, isSecure: isSecure, url: head.target)
     }
 
     // MARK: Polling
@@ -140,7 +139,7 @@ public final class EngineIOServer: @unchecked Sendable {
         // Handshake over polling: the socket lives on this loop; this GET carries the open packet.
         let transport = EngineIOPollingTransport(loop: context.loop, configuration: configuration)
         let socket = register(loop: context.loop, transport: transport,
-                              handshake: makeHandshake(head, query: query, remoteAddress: context.remoteAddress,
+                              handshake: makeHandshake(head, remoteAddress: context.remoteAddress,
                                                        isSecure: context.isSecure))
         socket.open()
         transport.onRequest(PollingRequest(context: context, remote: false))
@@ -192,7 +191,7 @@ public final class EngineIOServer: @unchecked Sendable {
         }
         let slot = pendingUpgrades[connection.loop.index]
         let sid = query["sid"].flatMap { $0.isEmpty ? nil : $0 }
-        slot.pending = PendingUpgrade(sid: sid, handshake: makeHandshake(request.head, query: query,
+        slot.pending = PendingUpgrade(sid: sid, handshake: makeHandshake(request.head,
                                                                          remoteAddress: connection.remoteAddress,
                                                                          isSecure: connection.tls != nil))
         // Answers 101 (then calls `webSocketOpened` synchronously) or refuses a malformed handshake itself.

@@ -12,22 +12,23 @@ public enum EngineIOMessage: Sendable, Equatable {
 }
 
 /// What the client sent when it opened the session (the first request: polling handshake GET or WebSocket upgrade).
+/// Kept for the session's life, so it is stored compactly: the fields in one buffer, the query read from `url` on demand.
 public struct EngineIOHandshake: Sendable {
-    public let headers: HTTPHeaders
-    /// Query parameters, percent-decoded (`+` is a space), last value wins, as `URLSearchParams` → `Object.fromEntries`.
-    public let query: [String: String]
+    public let headers: PackedHeaders
     public let remoteAddress: String
     public let isSecure: Bool
     /// The request target as sent (path and query).
     public let url: String
 
-    public init(headers: HTTPHeaders, query: [String: String], remoteAddress: String, isSecure: Bool, url: String) {
-        self.headers = headers
-        self.query = query
+    public init(headers: HTTPHeaders, remoteAddress: String, isSecure: Bool, url: String) {
+        self.headers = PackedHeaders(headers)
         self.remoteAddress = remoteAddress
         self.isSecure = isSecure
         self.url = url
     }
+
+    /// Query parameters, percent-decoded (`+` is a space), last value wins, as `URLSearchParams` → `Object.fromEntries`.
+    public var query: [String: String] { HTTPQuery.parse(target: url) }
 }
 
 /// A refusal, in the official server's words: `{"code":N,"message":"…"}` with 400 (403 for code 4).

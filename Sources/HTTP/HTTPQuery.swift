@@ -15,6 +15,12 @@ public enum HTTPQuery {
         return result
     }
 
+    /// The parameters of a request target's query (`/path?a=1&b=2`); none without `?`.
+    public static func parse(target: String) -> [String: String] {
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [:] }
+        return parse(target[target.utf8.index(after: mark)...])
+    }
+
     static func decode(_ bytes: ArraySlice<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)

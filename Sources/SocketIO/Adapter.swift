@@ -7,8 +7,8 @@ public struct SocketIOSession: Sendable {
     public var sid: SocketID
     public var pid: String
     public var rooms: [Room]
-    public var data: [String: JSONValue]
-    public init(sid: SocketID, pid: String, rooms: [Room], data: [String: JSONValue]) {
+    public var data: JSONObject
+    public init(sid: SocketID, pid: String, rooms: [Room], data: JSONObject) {
         self.sid = sid
         self.pid = pid
         self.rooms = rooms
@@ -28,7 +28,7 @@ public struct SocketIORemoteSocket: Sendable {
     public let id: SocketID
     public let handshake: SocketIOHandshake
     public let rooms: Set<Room>
-    public let data: [String: JSONValue]
+    public let data: JSONObject
     public let namespace: SocketIONamespace
 
     private var only: SocketIOBroadcastOperator { SocketIOBroadcastOperator(namespace: namespace, rooms: [id]) }

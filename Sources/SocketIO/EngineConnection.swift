@@ -1,5 +1,6 @@
 import EngineIO
 import EventLoop
+import HTTP
 
 /// One Engine.IO message as Socket.IO sees it: a text frame (UTF-8 bytes) or a binary one.
 public enum EngineMessage: Sendable, Equatable {
@@ -46,31 +47,27 @@ public protocol EngineConnection: AnyObject {
     var isWritable: Bool { get }
 }
 
-/// What the HTTP upgrade or first polling request said; copied into every socket's `handshake`.
+/// What the HTTP upgrade or first polling request said; shared by every socket's `handshake` (not copied per socket).
 public struct EngineHandshake: Sendable {
-    public var headers: [(String, String)]
-    public var query: [String: String]
+    public var headers: PackedHeaders
     public var remoteAddress: String
     public var isSecure: Bool
+    /// The request target (path and query).
     public var url: String
     /// Milliseconds since the Unix epoch when the connection was made.
     public var issuedMs: UInt64
 
-    public init(headers: [(String, String)] = [], query: [String: String] = [:], remoteAddress: String = "",
+    public init(headers: PackedHeaders = PackedHeaders([] as [(String, String)]), remoteAddress: String = "",
                 isSecure: Bool = false, url: String = "/socket.io/", issuedMs: UInt64 = 0) {
         self.headers = headers
-        self.query = query
         self.remoteAddress = remoteAddress
         self.isSecure = isSecure
         self.url = url
         self.issuedMs = issuedMs
     }
 
-    /// The first header named `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.0.lowercased() == lower }?.1
-    }
+    /// The query parameters of `url`, parsed on each call.
+    public var query: [String: String] { HTTPQuery.parse(target: url) }
 }
 
 /// What the Engine.IO layer calls on the Socket.IO side of a connection, on the connection's loop.

@@ -25,8 +25,8 @@ final class EngineIOConnection: EngineConnection, EngineIOSocketDelegate {
         let origin = socket.handshake
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        handshake = EngineHandshake(headers: origin.headers.map { ($0.name, $0.value) }, query: origin.query,
-                                    remoteAddress: origin.remoteAddress, isSecure: origin.isSecure, url: origin.url,
+        handshake = EngineHandshake(headers: origin.headers, remoteAddress: origin.remoteAddress, isSecure: origin.isSecure,
+                                    url: origin.url,
                                     issuedMs: UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000)
     }
 

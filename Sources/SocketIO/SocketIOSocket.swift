@@ -38,9 +38,10 @@ public final class SocketIOSocket {
     public let namespace: SocketIONamespace
     public var nsp: String { namespace.name }
     public let loop: EventLoop
-    public let handshake: SocketIOHandshake
+    /// Server code may trim it (the gateway drops a verified bearer token from `auth`).
+    public var handshake: SocketIOHandshake
     /// Application state (kept across a recovered reconnection).
-    public var data: [String: JSONValue] = [:]
+    public var data: JSONObject = [:]
     public private(set) var connected = false
     public var disconnected: Bool { !connected }
     /// True when the connection state recovery restored this socket (id, rooms, data, missed packets).

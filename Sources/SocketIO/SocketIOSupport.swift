@@ -1,6 +1,7 @@
 import EventLoop
 import Glibc
 import GatewayProtocol
+import HTTP
 
 public typealias SocketID = String
 public typealias Room = String
@@ -16,10 +17,10 @@ extension EventLoop {
     }
 }
 
-/// The connection details a socket was made with, as the official `socket.handshake`.
+/// The connection details a socket was made with, as the official `socket.handshake`. Kept for the socket's life: the
+/// header fields stay packed (shared with the connection's other sockets), the query is read from `url` when asked for.
 public struct SocketIOHandshake: Sendable {
-    public var headers: [(String, String)]
-    public var query: [String: String]
+    public var headerFields: PackedHeaders
     public var address: String
     public var secure: Bool
     public var url: String
@@ -31,19 +32,29 @@ public struct SocketIOHandshake: Sendable {
     public var auth: JSONObject
 
     init(engine: EngineHandshake, auth: JSONObject) {
-        headers = engine.headers
-        query = engine.query
+        headerFields = engine.headers
         address = engine.remoteAddress
         secure = engine.isSecure
         url = engine.url
         issuedMs = engine.issuedMs
-        xdomain = engine.header("origin") != nil
-        self.auth = auth
+        xdomain = engine.headers["origin"] != nil
+        self.auth = auth.exactlySized
     }
 
-    public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
-        return headers.first { $0.0.lowercased() == lower }?.1
+    /// The header fields in arrival order (built on each call).
+    public var headers: [(String, String)] { headerFields.fields.map { ($0.name, $0.value) } }
+    /// The query parameters of `url` (parsed on each call).
+    public var query: [String: String] { HTTPQuery.parse(target: url) }
+
+    public func header(_ name: String) -> String? { headerFields[name] }
+}
+
+extension JSONObject {
+    /// The same members without the parser's spare capacity: for an object kept as long as a connection.
+    public var exactlySized: JSONObject {
+        var copy = JSONObject(minimumCapacity: count)
+        for (key, value) in self { copy.updateValue(value, forKey: key) }
+        return copy
     }
 }
 

@@ -109,7 +109,7 @@ final class WebSocketClientHandshaker: ConnectionDelegate {
         }
         let engine = WebSocketProtocolEngine(role: .client, configuration: configuration, negotiated: agreed.deflate)
         let session = WebSocketSession(connection: connection, engine: engine, subprotocol: agreed.subprotocol,
-                                       requestHead: handshake.requestHead, options: options)
+                                       options: options)
         connection.delegate = session
         let leftover = Array(buffer[(end + 4)...])
         buffer = []

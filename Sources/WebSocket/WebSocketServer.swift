@@ -76,7 +76,7 @@ public final class WebSocketServer: Sendable {
             let engine = WebSocketProtocolEngine(role: .server, configuration: endpoint.configuration,
                                                  negotiated: acceptance.deflate)
             let session = WebSocketSession(connection: connection, engine: engine, subprotocol: acceptance.subprotocol,
-                                           requestHead: request.head, options: endpoint.options)
+                                           options: endpoint.options)
             connection.delegate = session
             var out: [UInt8] = []
             HTTPResponseEncoder.encode(acceptance.response, keepAlive: true, date: resources.dateCache.current(), into: &out)

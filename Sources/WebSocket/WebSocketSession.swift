@@ -46,8 +46,6 @@ public final class WebSocketSession: ConnectionDelegate {
     public let options: WebSocketSessionOptions
     /// The subprotocol agreed in the handshake, if any.
     public let subprotocol: String?
-    /// Server side: the upgrade request (path, query, cookies). Client side: the request we sent.
-    public let requestHead: HTTPRequestHead
 
     /// A complete text message. Set either this or `onTextBytes` (which wins, and skips building a `String`).
     public var onText: ((String) -> Void)?
@@ -80,12 +78,11 @@ public final class WebSocketSession: ConnectionDelegate {
     /// Called once after `onClose` by whoever tracks the session (the server's registry).
     var onFinished: ((WebSocketSession) -> Void)?
 
-    init(connection: Connection, engine: WebSocketProtocolEngine, subprotocol: String?, requestHead: HTTPRequestHead,
+    init(connection: Connection, engine: WebSocketProtocolEngine, subprotocol: String?,
          options: WebSocketSessionOptions) {
         self.connection = connection
         self.engine = engine
         self.subprotocol = subprotocol
-        self.requestHead = requestHead
         self.options = options
         maxQueuedBytes = options.maxQueuedBytes
             ?? max(connection.limits.maxBufferedBytes, engine.configuration.maxMessageBytes + 16)

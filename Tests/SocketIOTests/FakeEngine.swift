@@ -1,5 +1,6 @@
 import EventLoop
 import GatewayProtocol
+import HTTP
 import SocketIO
 import Synchronization
 import TestSupport
@@ -87,11 +88,17 @@ struct TestClient: Sendable {
         self.wire = wire
         connection = onLoop(loop) {
             let conn = FakeConnection(id: SocketIOIDs.random(), loop: loop, wire: wire,
-                                      handshake: EngineHandshake(headers: [("Origin", "https://app")], query: query,
-                                                                 remoteAddress: "10.0.0.1"))
+                                      handshake: EngineHandshake(headers: PackedHeaders([("Origin", "https://app")]),
+                                                                 remoteAddress: "10.0.0.1",
+                                                                 url: Self.url(query: query)))
             conn.handler = server.handleNewConnection(conn)
             return LoopBound(conn, loop: loop)
         }
+    }
+
+    /// A handshake URL carrying `query` (test values need no percent-encoding).
+    static func url(query: [String: String]) -> String {
+        query.isEmpty ? "/socket.io/" : "/socket.io/?" + query.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
     }
 
     func send(_ text: String) {

@@ -82,6 +82,7 @@ final class ModuleSockets: Sendable {
                 let identity = try await verifier.identity(fromToken: token)
                 bound.loop.runOrExecute {
                     Self.store(identity, in: bound.value)
+                    Self.forgetToken(of: bound.value)
                     next()
                 }
             } catch {
@@ -94,12 +95,23 @@ final class ModuleSockets: Sendable {
     }
 
     /// The identity lives in `socket.data` so that it survives a recovered reconnection, which skips the middlewares.
+    /// Built at its exact size: it stays as long as the socket (growing key by key left ~40% of it empty).
     private static func store(_ identity: Identity, in socket: SocketIOSocket) {
-        socket.data["userId"] = .string(identity.userId)
-        socket.data["role"] = .string(identity.role)
-        socket.data["claims"] = .object(identity.claims)
-        socket.data["isAdmin"] = .bool(identity.isAdmin)
-        socket.data["isService"] = .bool(identity.isService)
+        var data = JSONObject(minimumCapacity: socket.data.count + 5)
+        for (key, value) in socket.data { data.updateValue(value, forKey: key) }
+        data["userId"] = .string(identity.userId)
+        data["role"] = .string(identity.role)
+        data["claims"] = .object(identity.claims.exactlySized)
+        data["isAdmin"] = .bool(identity.isAdmin)
+        data["isService"] = .bool(identity.isService)
+        socket.data = data
+    }
+
+    /// A verified bearer token is not kept for the socket's life: it is a credential (no reason to hold it in memory
+    /// for hours) and the largest part of an idle socket's handshake.
+    private static func forgetToken(of socket: SocketIOSocket) {
+        socket.handshake.auth["token"] = nil
+        socket.handshake.auth = socket.handshake.auth.exactlySized
     }
 
     private static func identity(of socket: SocketIOSocket) -> Identity? {
