@@ -181,7 +181,7 @@ final class SocketIOClient: EngineConnectionHandler {
         pending.insert(name)
         namespace.add(client: self, auth: auth) { [weak self] socket in
             guard let self else { return }
-            self.pending.remove(name)
+            self.finishPending(name)
             self.sockets[name] = socket
             if let timer = self.connectTimer {
                 self.conn.loop.cancel(timer)
@@ -190,12 +190,18 @@ final class SocketIOClient: EngineConnectionHandler {
         }
     }
 
+    /// An emptied set keeps its storage: dropped here, as nearly every client ends with nothing pending for its life.
+    private func finishPending(_ name: String) {
+        pending.remove(name)
+        if pending.isEmpty { pending = [] }
+    }
+
     // MARK: Socket.IO → Engine
 
     func write(_ packet: SocketIOPacket, volatile: Bool = false) {
         guard isOpen else { return }
         // A middleware refused: the namespace may be asked for again.
-        if packet.type == .connectError { pending.remove(packet.nsp) }
+        if packet.type == .connectError { finishPending(packet.nsp) }
         if volatile && !conn.isWritable { return }
         for message in packet.encode() { conn.send(message) }
     }
