@@ -25,7 +25,8 @@ public final class EngineIOSocket {
     enum ReadyState { case open, closing, closed }
     private(set) var readyState = ReadyState.open
     unowned let server: EngineIOServer
-    private let configuration: EngineIOConfiguration
+    /// The server's, read through it rather than copied into every socket.
+    private var configuration: EngineIOConfiguration { server.configuration }
     private(set) var transport: EngineIOTransport
     private var writeBuffer: [EngineIOOutgoing] = []
     /// `close()` waits for the write buffer to reach the transport first.
@@ -47,7 +48,6 @@ public final class EngineIOSocket {
     init(id: String, server: EngineIOServer, loop: EventLoop, handshake: EngineIOHandshake, transport: EngineIOTransport) {
         self.id = id
         self.server = server
-        self.configuration = server.configuration
         self.loop = loop
         self.handshake = handshake
         self.transport = transport

@@ -8,7 +8,7 @@ import WebSocket
 /// created (a polling handshake). When an upgrade arrives on another loop, the two halves talk through
 /// `EventLoop.execute` (FIFO per loop, so packet order is kept both ways): frames received are decoded on the socket's
 /// loop, packets to send are written on the session's loop. `isWritable` is mirrored in an atomic.
-final class EngineIOWebSocketTransport: EngineIOTransport, @unchecked Sendable {
+final class EngineIOWebSocketTransport: EngineIOTransport, WebSocketSessionHandler, @unchecked Sendable {
     let name = "websocket"
     /// Socket-loop state.
     weak var socket: EngineIOSocket?
@@ -24,30 +24,37 @@ final class EngineIOWebSocketTransport: EngineIOTransport, @unchecked Sendable {
     /// by the `5` that completes the upgrade.
     private var answersProbes: Bool
 
-    /// Called on the session's loop; wires the session's callbacks. `upgrade`: this is a candidate for an existing sid.
+    /// Called on the session's loop; becomes the session's handler. `upgrade`: this is a candidate for an existing sid.
     init(session: WebSocketSession, socketLoop: EventLoop, upgrade: Bool) {
         self.session = session
         self.sessionLoop = session.loop
         self.socketLoop = socketLoop
         self.answersProbes = upgrade
         self.answeredProbesLocally = upgrade
-        session.onTextBytes = { [self] bytes in
-            if answersProbes {
-                if bytes == Self.probeFrame {
-                    session.sendText(utf8: Self.probeReply)
-                } else if bytes.first == UInt8(ascii: "5") {
-                    answersProbes = false
-                }
+        session.handler = self
+    }
+
+    // MARK: WebSocketSessionHandler (on the session's loop)
+
+    func webSocket(_ session: WebSocketSession, text bytes: [UInt8]) {
+        if answersProbes {
+            if bytes == Self.probeFrame {
+                session.sendText(utf8: Self.probeReply)
+            } else if bytes.first == UInt8(ascii: "5") {
+                answersProbes = false
             }
-            deliver(binary: false, bytes)
         }
-        session.onBinary = { [self] bytes in deliver(binary: true, bytes) }
-        session.onWritabilityChange = { [self] now in writable.store(now, ordering: .relaxed) }
-        session.onClose = { [self] info in
-            // A failed connection (protocol error, oversized message) is the official "error" event.
-            let error = !info.wasClean && info.code != WebSocketCloseCode.abnormalClosure
-            onSocketLoop { $0.sessionClosed(error: error) }
-        }
+        deliver(binary: false, bytes)
+    }
+
+    func webSocket(_ session: WebSocketSession, binary bytes: [UInt8]) { deliver(binary: true, bytes) }
+
+    func webSocket(_ session: WebSocketSession, writable now: Bool) { writable.store(now, ordering: .relaxed) }
+
+    func webSocketClosed(_ session: WebSocketSession, info: WebSocketCloseInfo) {
+        // A failed connection (protocol error, oversized message) is the official "error" event.
+        let error = !info.wasClean && info.code != WebSocketCloseCode.abnormalClosure
+        onSocketLoop { $0.sessionClosed(error: error) }
     }
 
     var isRemote: Bool { sessionLoop !== socketLoop }

@@ -52,7 +52,7 @@ public final class WebSocketProtocolEngine {
     public let negotiated: NegotiatedDeflate?
     public internal(set) var state: WebSocketState = .open
 
-    let deflateConfig: PerMessageDeflateConfiguration
+    var deflateConfig: PerMessageDeflateConfiguration { configuration.compression ?? PerMessageDeflateConfiguration() }
     private var parser = WebSocketFrameParser()
     private var output: [UInt8] = []
 
@@ -77,7 +77,6 @@ public final class WebSocketProtocolEngine {
         self.role = role
         self.configuration = configuration
         self.negotiated = negotiated
-        self.deflateConfig = configuration.compression ?? PerMessageDeflateConfiguration()
     }
 
     /// Compressed payload allowed per message: a peer may send incompressible data deflated, which grows by

@@ -38,8 +38,8 @@ public struct WebSocketSessionOptions: Sendable {
 /// One open WebSocket over an `EventLoop.Connection`, server or client side: runs a `WebSocketProtocolEngine` on the bytes
 /// the connection reads, writes what it encodes, and drives the closing handshake and its timeout.
 ///
-/// Loop-confined (not `Sendable`): use it, and set its callbacks, only on `loop`. Callbacks are released after `onClose`,
-/// so closures may capture the session strongly.
+/// Loop-confined (not `Sendable`): use it, and set its handler or callbacks, only on `loop`. Both are released after the
+/// close is reported, so they may hold the session strongly.
 public final class WebSocketSession: ConnectionDelegate {
     public let connection: Connection
     public let engine: WebSocketProtocolEngine
@@ -47,18 +47,49 @@ public final class WebSocketSession: ConnectionDelegate {
     /// The subprotocol agreed in the handshake, if any.
     public let subprotocol: String?
 
+    /// Receives the session's events. Setting one of the closures below replaces it with a closure handler.
+    public var handler: WebSocketSessionHandler?
+
+    private var closures: WebSocketClosureHandler {
+        if let existing = handler as? WebSocketClosureHandler { return existing }
+        let made = WebSocketClosureHandler()
+        handler = made
+        return made
+    }
+
     /// A complete text message. Set either this or `onTextBytes` (which wins, and skips building a `String`).
-    public var onText: ((String) -> Void)?
+    public var onText: ((String) -> Void)? {
+        get { (handler as? WebSocketClosureHandler)?.onText }
+        set { closures.onText = newValue }
+    }
     /// A complete text message as its UTF-8 bytes (already validated).
-    public var onTextBytes: (([UInt8]) -> Void)?
-    public var onBinary: (([UInt8]) -> Void)?
+    public var onTextBytes: (([UInt8]) -> Void)? {
+        get { (handler as? WebSocketClosureHandler)?.onTextBytes }
+        set { closures.onTextBytes = newValue }
+    }
+    public var onBinary: (([UInt8]) -> Void)? {
+        get { (handler as? WebSocketClosureHandler)?.onBinary }
+        set { closures.onBinary = newValue }
+    }
     /// A ping arrived; the pong is sent automatically right after this returns.
-    public var onPing: (([UInt8]) -> Void)?
-    public var onPong: (([UInt8]) -> Void)?
+    public var onPing: (([UInt8]) -> Void)? {
+        get { (handler as? WebSocketClosureHandler)?.onPing }
+        set { closures.onPing = newValue }
+    }
+    public var onPong: (([UInt8]) -> Void)? {
+        get { (handler as? WebSocketClosureHandler)?.onPong }
+        set { closures.onPong = newValue }
+    }
     /// `isWritable` changed. A producer stops at false and resumes at true.
-    public var onWritabilityChange: ((Bool) -> Void)?
+    public var onWritabilityChange: ((Bool) -> Void)? {
+        get { (handler as? WebSocketClosureHandler)?.onWritabilityChange }
+        set { closures.onWritabilityChange = newValue }
+    }
     /// Called exactly once, when the TCP connection is gone.
-    public var onClose: ((WebSocketCloseInfo) -> Void)?
+    public var onClose: ((WebSocketCloseInfo) -> Void)? {
+        get { (handler as? WebSocketClosureHandler)?.onClose }
+        set { closures.onClose = newValue }
+    }
 
     /// Frames that did not fit in the connection's buffer, in write order; the head may be partly written.
     private var queue: [[UInt8]] = []
@@ -200,7 +231,7 @@ public final class WebSocketSession: ConnectionDelegate {
         let now = isWritable
         guard now != reportedWritable, !isClosed else { return }
         reportedWritable = now
-        onWritabilityChange?(now)
+        handler?.webSocket(self, writable: now)
     }
 
     // MARK: Receiving
@@ -243,14 +274,14 @@ public final class WebSocketSession: ConnectionDelegate {
         switch event {
         case .text(let bytes):
             writeEngineOutput()
-            if let onTextBytes { onTextBytes(bytes) } else { onText?(String(decoding: bytes, as: UTF8.self)) }
+            handler?.webSocket(self, text: bytes)
         case .binary(let bytes):
             writeEngineOutput()
-            onBinary?(bytes)
+            handler?.webSocket(self, binary: bytes)
         case .ping(let payload):
-            onPing?(payload)
+            handler?.webSocket(self, ping: payload)
         case .pong(let payload):
-            onPong?(payload)
+            handler?.webSocket(self, pong: payload)
         case .close(let code, let reason):
             peerClose = (code, reason)
         }
@@ -304,10 +335,9 @@ public final class WebSocketSession: ConnectionDelegate {
             info = WebSocketCloseInfo(code: peerClose.code ?? WebSocketCloseCode.noStatusReceived,
                                       reason: peerClose.reason, wasClean: true)
         }
-        let onClose = self.onClose
-        onText = nil; onTextBytes = nil; onBinary = nil; onPing = nil; onPong = nil
-        onWritabilityChange = nil; self.onClose = nil
-        onClose?(info)
+        let handler = self.handler
+        self.handler = nil
+        handler?.webSocketClosed(self, info: info)
         onFinished?(self)
         onFinished = nil
     }
