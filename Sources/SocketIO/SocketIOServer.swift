@@ -120,7 +120,7 @@ final class SocketIOClient: EngineConnectionHandler {
     let server: SocketIOServer
     private var decoder: SocketIODecoder
     /// Connected sockets by namespace name.
-    private var sockets: [String: SocketIOSocket] = [:]
+    private var sockets = SocketsByNamespace()
     /// Namespaces whose CONNECT is being processed (middlewares running).
     private var pending: Set<String> = []
     private var connectTimer: LoopTimer?
@@ -248,4 +248,31 @@ final class SocketIOClient: EngineConnectionHandler {
         decoder.reset()
         server.unregister(self)
     }
+}
+
+/// A client's sockets by namespace: nearly always one or two, so a short array (scanned, no hashing, one small
+/// allocation) instead of a dictionary kept for the connection's life.
+struct SocketsByNamespace {
+    private var entries: [(nsp: String, socket: SocketIOSocket)] = []
+
+    var isEmpty: Bool { entries.isEmpty }
+    var values: [SocketIOSocket] { entries.map(\.socket) }
+
+    subscript(nsp: String) -> SocketIOSocket? {
+        get {
+            for entry in entries where entry.nsp == nsp { return entry.socket }
+            return nil
+        }
+        set {
+            let at = entries.firstIndex { $0.nsp == nsp }
+            switch (at, newValue) {
+            case (let i?, let socket?): entries[i].socket = socket
+            case (let i?, nil): entries.remove(at: i)
+            case (nil, let socket?): entries.append((nsp, socket))
+            case (nil, nil): break
+            }
+        }
+    }
+
+    mutating func removeAll() { entries = [] }
 }

@@ -1,3 +1,4 @@
+import EngineIO
 import EventLoop
 import Glibc
 import GatewayProtocol
@@ -106,26 +107,8 @@ public struct SocketIOServerOptions: Sendable {
 }
 
 public enum SocketIOIDs {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    /// 15 random bytes as 20 URL-safe base64 characters.
-    @Sendable public static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 15)
-        for i in 0..<15 { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
-        var out: [UInt8] = []
-        out.reserveCapacity(20)
-        var i = 0
-        while i < 15 {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out.append(alphabet[Int(v >> 18 & 63)])
-            out.append(alphabet[Int(v >> 12 & 63)])
-            out.append(alphabet[Int(v >> 6 & 63)])
-            out.append(alphabet[Int(v & 63)])
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// Socket ids and recovery pids: the same generator as Engine.IO session ids (15 characters, 90 random bits).
+    @Sendable public static func random() -> String { EngineIOSid.generate() }
 
     @Sendable public static func monotonicMs() -> UInt64 {
         var ts = timespec()

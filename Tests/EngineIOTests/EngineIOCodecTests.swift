@@ -61,12 +61,12 @@ final class EngineIOCodecTests: XCTestCase {
         XCTAssertEqual(EngineIOBase64.decode(Array("AQ ID\nBA".utf8)), [1, 2, 3, 4])
     }
 
-    func testSidsAreTwentyURLSafeCharactersAndUnique() {
+    func testSidsAreFifteenURLSafeCharactersAndUnique() {
         let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         var seen = Set<String>()
         for _ in 0..<1000 {
             let sid = EngineIOSid.generate()
-            XCTAssertEqual(sid.count, 20)
+            XCTAssertEqual(sid.count, 15)
             XCTAssertTrue(sid.allSatisfy { alphabet.contains($0) }, sid)
             seen.insert(sid)
         }

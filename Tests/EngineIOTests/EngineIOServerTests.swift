@@ -42,7 +42,7 @@ final class EngineIOServerTests: XCTestCase {
         XCTAssertEqual(response.header("Content-Type"), "text/plain; charset=UTF-8")
         XCTAssertEqual(response.header("Cache-Control"), "no-store")
         let sid = try sid(fromOpenPacket: response.text)
-        XCTAssertEqual(sid.count, 20)
+        XCTAssertEqual(sid.count, 15)
         XCTAssertEqual(response.text,
                        #"0{"sid":"\#(sid)","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#)
         XCTAssertTrue(waitUntil { self.server.engine.clientsCount == 1 })

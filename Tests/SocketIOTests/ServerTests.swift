@@ -39,7 +39,7 @@ final class ServerTests: XCTestCase {
         let server = officialServer()
         let client = TestClient(server: server, loop: group.loops[0])
         let sid = client.connect()
-        XCTAssertEqual(sid?.count, 20)
+        XCTAssertEqual(sid?.count, 15)
         XCTAssertEqual(client.waitFor(2)[1], .text("2[\"auth\",{}]"))
         XCTAssertNotNil(client.connect("/custom", auth: "{\"token\":\"abc\"}"))
         XCTAssertEqual(client.waitFor(4)[3], .text("2/custom,[\"auth\",{\"token\":\"abc\"}]"))
