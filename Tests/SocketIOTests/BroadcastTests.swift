@@ -204,7 +204,7 @@ final class BroadcastTests: XCTestCase {
         XCTAssertTrue(sent[0].text!.hasPrefix("2[\"missed-everyone\",\"x\",\""), sent[0].description)
         XCTAssertTrue(sent[1].text!.hasPrefix("2[\"missed-room\",\""), sent[1].description)
         XCTAssertEqual(sent[2], .text("0{\"sid\":\"\(sid)\",\"pid\":\"\(pid)\"}"))
-        XCTAssertEqual(log.wait(for: 2)[1], "connected recovered=true rooms=\([sid, "room1"].sorted()) data=[\"score\": 7]")
+        XCTAssertEqual(log.wait(for: 2)[1], "connected recovered=true rooms=\([sid, "room1"].sorted()) data={\"score\":7}")
         second.expectQuiet(after: 3)
 
         // The session was used: the same pid brings a fresh socket now.
