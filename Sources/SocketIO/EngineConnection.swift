@@ -36,7 +36,8 @@ public protocol EngineConnection: AnyObject {
     /// The Engine.IO session id.
     var id: String { get }
     var loop: EventLoop { get }
-    var handshake: EngineHandshake { get }
+    /// What the client sent when it opened the connection.
+    var engineHandshake: EngineHandshake { get }
     func send(_ message: EngineMessage)
     /// Sends a message shared with other recipients (the same object for all of them).
     func send(prepared: SharedEngineMessage)
