@@ -67,7 +67,7 @@ public protocol SocketIOAdapter: AnyObject, Sendable {
     func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (SocketIORestoredSession?) -> Void)
 }
 
-/// Rooms in memory, for one server process: `rooms: [Room: Set<SocketID>]` and `sids: [SocketID: Set<Room>]` under one lock,
+/// Rooms in memory, for one server process: `rooms: [Room: Set<SocketID>]` and `sids: [SocketID: [Room]]` under one lock,
 /// and, when connection state recovery is on, the sessions of disconnected sockets and the broadcast packets of the last
 /// `maxDisconnectionDurationMs`.
 public final class InMemoryAdapter: SocketIOAdapter {
@@ -77,8 +77,9 @@ public final class InMemoryAdapter: SocketIOAdapter {
         /// Named rooms and their members. A socket's own room (its id) is not stored: every socket is in it from
         /// connect until it leaves it, so `sids` implies it — a set and a table entry fewer per idle socket.
         var rooms: [Room: Set<SocketID>] = [:]
-        /// Every socket, with its named rooms (its own room not included).
-        var sids: [SocketID: Set<Room>] = [:]
+        /// Every socket, with its named rooms (its own room not included). A short array rather than a set: a socket is
+        /// in a few rooms, and a one-element set costs twice the memory of a one-element array, per idle socket.
+        var sids: [SocketID: [Room]] = [:]
         /// Sockets that left their own room (`socket.leave(socket.id)`: rare).
         var leftOwnRoom: Set<SocketID> = []
 
@@ -135,7 +136,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
                 if room == id {
                     s.leftOwnRoom.remove(id)
                 } else {
-                    s.sids[id]!.insert(room)
+                    if !s.sids[id]!.contains(room) { s.sids[id]!.append(room) }
                     s.rooms[room, default: []].insert(id)
                 }
             }
@@ -147,7 +148,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
             if room == id {
                 if s.sids[id] != nil { s.leftOwnRoom.insert(id) }
             } else {
-                s.sids[id]?.remove(room)
+                s.sids[id]?.removeAll { $0 == room }
                 Self.remove(id, from: room, in: &s)
             }
         }
@@ -169,7 +170,8 @@ public final class InMemoryAdapter: SocketIOAdapter {
 
     public func socketRooms(_ id: SocketID) -> Set<Room>? {
         state.withLock { s in
-            guard var rooms = s.sids[id] else { return nil }
+            guard let named = s.sids[id] else { return nil }
+            var rooms = Set(named)
             if !s.leftOwnRoom.contains(id) { rooms.insert(id) }
             return rooms
         }
