@@ -31,14 +31,15 @@ final class SocketIOWire: ConnectionDelegate {
 
     var loop: EventLoop { session.connection.loop }
 
-    /// Sends the text packet `head` + `number` in decimal (none when negative) + `tail` as one masked frame.
-    func send(_ head: [UInt8], _ number: Int, _ tail: [UInt8]) {
+    /// Sends the text packet `head` + `number` in decimal (none when negative) + `tail` as one masked frame (or, with
+    /// `opcode`, another unfragmented frame).
+    func send(_ head: [UInt8], _ number: Int, _ tail: [UInt8], opcode: UInt8 = 0x1) {
         let digits = number < 0 ? 0 : Self.decimalLength(number)
         let length = head.count + digits + tail.count
         let headerLength = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10
         let key = masks.next()
         let frame = [UInt8](unsafeUninitializedCapacity: headerLength + 4 + length) { out, initialized in
-            out[0] = 0x81  // FIN, text
+            out[0] = 0x80 | opcode  // FIN
             if length < 126 {
                 out[1] = 0x80 | UInt8(length)
             } else if length <= 0xFFFF {
@@ -133,7 +134,7 @@ final class SocketIOWire: ConnectionDelegate {
             switch b0 & 0x0F {
             case 0x1: text(payload)
             case 0x8: fail("the server closed the WebSocket")
-            case 0x9: break  // the gateway pings at the Engine.IO level; a WebSocket ping needs no answer for a bench run
+            case 0x9: send(Array(payload), -1, [], opcode: 0xA)  // pong (the gateway pings at the Engine.IO level)
             case 0xA: break
             default: fail("unexpected opcode \(b0 & 0x0F)")
             }
