@@ -123,6 +123,8 @@ echo_field() { field "${echo_runs[$2]}" "$1"; }
 fanout_field() { field "${fanout_runs[$2]}" "$1"; }
 idle_field() { field "${idle_runs[$2]}" "$1"; }
 echo_pair() { echo "$(field "${echo_runs[$1]}" p50us) / $(field "${echo_runs[$1]}" p99us)"; }
+echo_busy() { echo "$(field "${echo_runs[$1]}" serverCpuPercent) / $(field "${echo_runs[$1]}" clientCpuPercent)"; }
+fanout_busy() { echo "$(field "${fanout_runs[$1]}" serverCpuPercent) / $(field "${fanout_runs[$1]}" clientCpuPercent)"; }
 echo_cpu() { per_event "${echo_runs[$2]}" "$1" acksPerSecond; }
 fanout_cpu() { per_event "${fanout_runs[$2]}" "$1" deliveriesPerSecond; }
 echo_share() { cpu_ratio "${echo_runs[$1]}"; }
@@ -145,11 +147,13 @@ echo "| measure | ws, 1 loop | ws, 2 loops | wss, 1 loop | wss, 2 loops |"
 echo "|---|---|---|---|---|"
 row "echo acks/s, 100 connections × $ECHO_IN_FLIGHT in flight ↑" echo_field acksPerSecond
 row "echo round trip p50 / p99 (µs) ↓" echo_pair
+row "echo CPU used, server / bench (% of one core)" echo_busy
 row "echo server CPU per ack (µs) ↓" echo_cpu serverCpuPercent
 row "echo bench CPU per ack (µs) ↓" echo_cpu clientCpuPercent
 row "echo bench CPU ÷ server CPU" echo_share
 row "fan-out to 1,000, $FANOUT_IN_FLIGHT in flight: deliveries/s ↑" fanout_field deliveriesPerSecond
 row "fan-out delivery p99 (µs) ↓" fanout_field p99us
+row "fan-out CPU used, server / bench (% of one core)" fanout_busy
 row "fan-out server CPU per delivery (µs) ↓" fanout_cpu serverCpuPercent
 row "fan-out bench CPU per delivery (µs) ↓" fanout_cpu clientCpuPercent
 row "fan-out bench CPU ÷ server CPU" fanout_share
