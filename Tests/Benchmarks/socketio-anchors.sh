@@ -8,13 +8,15 @@
 # Each server is pinned to CPU 0 and started fresh per scenario, warmed with a second of acks; gateway-bench (one loop) on CPU 1:
 #   - idle memory: server VmRSS per Socket.IO connection at IDLE_COUNT connections (64 handshakes at a time, 3 s settle);
 #   - echo: 50 connections × 4 acks in flight: acks/s, round-trip p50/p99, server CPU per ack;
-#   - fan-out: 1,000 receivers in one room, saturated (4 broadcasts in flight): deliveries/s, p99, server CPU per delivery.
+#   - fan-out: 1,000 receivers in one room, saturated (FANOUT_IN_FLIGHT broadcasts in flight, default 16: with 4 the
+#     gateway waited on the load tool at 43% of its core): deliveries/s, p99, server CPU per delivery.
 # Usage: NODE_SIO_DIR=… UWS_RESPONDER_BIN=… Tests/Benchmarks/socketio-anchors.sh [seconds=10] [idle-count=10000]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
 IDLE_COUNT=${2:-10000}
-PORT_BASE=${ANCHORS_PORT_BASE:-38340}  # gateway, uWS, Node, python on the next four ports
+PORT_BASE=${ANCHORS_PORT_BASE:-38340}
+FANOUT_IN_FLIGHT=${FANOUT_IN_FLIGHT:-16}  # gateway, uWS, Node, python on the next four ports
 VENV=${SIO_VENV:-/tmp/socketio-bench-venv}
 NODE_SIO_DIR=${NODE_SIO_DIR:-}
 UWS_RESPONDER_BIN=${UWS_RESPONDER_BIN:-}
@@ -116,7 +118,7 @@ scenario() { # name gateway-bench-args…: runs every server, keeps each JSON li
 }
 scenario connect connect --connections "$IDLE_COUNT" --handshakes 64 --settle 3
 scenario echo echo --connections 50 --in-flight 4 --duration "$DURATION" --warmup 2
-scenario fanout fanout --connections 1000 --in-flight 4 --duration "$DURATION" --warmup 2
+scenario fanout fanout --connections 1000 --in-flight "$FANOUT_IN_FLIGHT" --duration "$DURATION" --warmup 2
 
 value() { # scenario server measure
   local json=${result[$1,$2]}
