@@ -123,6 +123,19 @@ final class EngineIOWebSocketTransport: EngineIOTransport, WebSocketSessionHandl
         }
     }
 
+    /// Same loop only: from another loop the bytes must be built first and travel to the session's loop.
+    func sendText(writing body: (inout [UInt8]) -> Void) -> Int? {
+        guard !isClosed, !isRemote else { return nil }
+        var count = 0
+        session.sendText { out in
+            out.append(UInt8(ascii: "4"))
+            let start = out.count
+            body(&out)
+            count = out.count - start
+        }
+        return count
+    }
+
     private static func write(_ packet: EngineIOOutgoing, to session: WebSocketSession) {
         switch packet {
         case .prepared(let prepared):

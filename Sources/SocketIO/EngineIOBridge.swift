@@ -36,6 +36,8 @@ final class EngineIOConnection: EngineConnection, EngineIOSocketDelegate {
 
     func send(_ message: EngineMessage) { socket.send(message.engineIO) }
 
+    func sendText(writing body: (inout [UInt8]) -> Void) { socket.sendText(writing: body) }
+
     /// The packet and its Engine.IO/WebSocket frame were made once for every recipient: this writes the same bytes.
     func send(prepared: SharedEngineMessage) { socket.send(prepared.prepared) }
 

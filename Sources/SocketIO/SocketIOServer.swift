@@ -203,6 +203,8 @@ final class SocketIOClient: EngineConnectionHandler {
         // A middleware refused: the namespace may be asked for again.
         if packet.type == .connectError { finishPending(packet.nsp) }
         if volatile && !conn.isWritable { return }
+        // The common packet (no attachments) is encoded straight into the outgoing frame.
+        if packet.attachments.isEmpty { return conn.sendText { packet.encodeHeader(into: &$0) } }
         for message in packet.encode() { conn.send(message) }
     }
 
