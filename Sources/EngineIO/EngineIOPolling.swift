@@ -11,6 +11,8 @@ protocol EngineIOTransport: AnyObject {
     /// Backpressure for producers.
     var isWritable: Bool { get }
     func send(_ packets: [EngineIOOutgoing])
+    /// The same for one packet (nothing else queued), without an array for it.
+    func send(_ packet: EngineIOOutgoing)
     /// Writes one text message (`4` then what `body` appends) straight into the transport's outgoing frame when it can
     /// take it now, on this loop; returns its payload size, or nil (nothing done, `body` not called): queue it instead.
     func sendText(writing body: (inout [UInt8]) -> Void) -> Int?
@@ -117,6 +119,8 @@ final class EngineIOPollingTransport: EngineIOTransport {
     }
 
     private static let ok: [UInt8] = Array("ok".utf8)
+
+    func send(_ packet: EngineIOOutgoing) { send([packet]) }
 
     func send(_ packets: [EngineIOOutgoing]) {
         guard let get = pendingGet, !isClosed else { return }

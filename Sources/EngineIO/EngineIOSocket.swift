@@ -114,6 +114,9 @@ public final class EngineIOSocket {
 
     func sendPacket(_ packet: EngineIOOutgoing) {
         guard readyState == .open else { return }
+        // Nothing queued ahead and the transport can take it (always, over WebSocket): straight through, without a
+        // buffer array per packet (a broadcast pays this once per recipient).
+        if writeBuffer.isEmpty && transport.canSend { return transport.send(packet) }
         writeBuffer.append(packet)
         flush()
     }

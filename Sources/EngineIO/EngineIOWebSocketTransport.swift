@@ -123,6 +123,16 @@ final class EngineIOWebSocketTransport: EngineIOTransport, WebSocketSessionHandl
         }
     }
 
+    func send(_ packet: EngineIOOutgoing) {
+        guard !isClosed else { return }
+        if !isRemote {
+            Self.write(packet, to: session)
+        } else {
+            let box = LoopBound((session, packet), loop: sessionLoop)
+            sessionLoop.execute { Self.write(box.value.1, to: box.value.0) }
+        }
+    }
+
     /// Same loop only: from another loop the bytes must be built first and travel to the session's loop.
     func sendText(writing body: (inout [UInt8]) -> Void) -> Int? {
         guard !isClosed, !isRemote else { return nil }
