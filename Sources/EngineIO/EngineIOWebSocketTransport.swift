@@ -84,6 +84,8 @@ final class EngineIOWebSocketTransport: EngineIOTransport, WebSocketSessionHandl
     }
 
     private func deliver(binary: Bool, _ bytes: [UInt8]) {
+        // Same loop (the usual case): a direct call, no closure allocated per frame.
+        if !isRemote { return received(binary: binary, bytes) }
         onSocketLoop { $0.received(binary: binary, bytes) }
     }
 

@@ -60,12 +60,19 @@ final class SocketSession {
         let bound = LoopBound((self, ack), loop: loop)
         Task.immediate {
             let reply = await job.run()
-            bound.loop.runOrExecute {
-                let (session, ack) = bound.value
-                session.send(reply, ack: ack)
-                session.runNext()
-            }
+            SocketSession.complete(bound, reply)
         }
+    }
+
+    /// Still on the loop (the handler did not suspend): a direct call, no closure allocated per event.
+    private static func complete(_ bound: LoopBound<(SocketSession, SocketIOAck?)>, _ reply: Reply) {
+        if bound.loop.isInLoop { return finish(bound.value, reply) }
+        bound.loop.execute { finish(bound.value, reply) }
+    }
+
+    private static func finish(_ target: (session: SocketSession, ack: SocketIOAck?), _ reply: Reply) {
+        target.session.send(reply, ack: target.ack)
+        target.session.runNext()
     }
 
     private func send(_ reply: Reply, ack: SocketIOAck?) {
