@@ -1,4 +1,5 @@
 import GatewayProtocol
+import Glibc
 import HTTP
 import Synchronization
 import WebSocket
@@ -19,12 +20,17 @@ public struct EngineIOHandshake: Sendable {
     public let isSecure: Bool
     /// The request target as sent (path and query).
     public let url: String
+    /// Milliseconds since the Unix epoch when the session was opened.
+    public let issuedMs: UInt64
 
     public init(headers: HTTPHeaders, remoteAddress: String, isSecure: Bool, url: String) {
         self.headers = PackedHeaders(headers)
         self.remoteAddress = remoteAddress
         self.isSecure = isSecure
         self.url = url
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        issuedMs = UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
     }
 
     /// Query parameters, percent-decoded (`+` is a space), last value wins, as `URLSearchParams` → `Object.fromEntries`.

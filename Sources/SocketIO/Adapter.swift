@@ -67,15 +67,33 @@ public protocol SocketIOAdapter: AnyObject, Sendable {
     func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (SocketIORestoredSession?) -> Void)
 }
 
-/// Rooms in memory, for one server process: `rooms: [Room: Set<SocketID>]` and `sids: [SocketID: Set<Room>]` under one lock,
+/// Rooms in memory, for one server process: `rooms: [Room: Set<SocketID>]` and `sids: [SocketID: [Room]]` under one lock,
 /// and, when connection state recovery is on, the sessions of disconnected sockets and the broadcast packets of the last
 /// `maxDisconnectionDurationMs`.
 public final class InMemoryAdapter: SocketIOAdapter {
     public let namespace: SocketIONamespace
 
     private struct Rooms {
+        /// Named rooms and their members. A socket's own room (its id) is not stored: every socket is in it from
+        /// connect until it leaves it, so `sids` implies it — a set and a table entry fewer per idle socket.
         var rooms: [Room: Set<SocketID>] = [:]
-        var sids: [SocketID: Set<Room>] = [:]
+        /// Every socket, with its named rooms (its own room not included). A short array rather than a set: a socket is
+        /// in a few rooms, and a one-element set costs twice the memory of a one-element array, per idle socket.
+        var sids: [SocketID: [Room]] = [:]
+        /// Sockets that left their own room (`socket.leave(socket.id)`: rare).
+        var leftOwnRoom: Set<SocketID> = []
+
+        func inOwnRoom(_ id: SocketID) -> Bool { sids[id] != nil && !leftOwnRoom.contains(id) }
+
+        /// The members of `room`: those who joined it by name, and the socket whose own room it is.
+        func members(_ room: Room) -> Set<SocketID>? {
+            let own = inOwnRoom(room)
+            if var named = rooms[room] {
+                if own { named.insert(room) }
+                return named
+            }
+            return own ? [room] : nil
+        }
     }
     private let state = Mutex(Rooms())
 
@@ -113,21 +131,33 @@ public final class InMemoryAdapter: SocketIOAdapter {
 
     public func addAll(_ id: SocketID, rooms: Set<Room>) {
         state.withLock { s in
-            s.sids[id, default: []].formUnion(rooms)
-            for room in rooms { s.rooms[room, default: []].insert(id) }
+            if s.sids[id] == nil { s.sids[id] = [] }
+            for room in rooms {
+                if room == id {
+                    s.leftOwnRoom.remove(id)
+                } else {
+                    if !s.sids[id]!.contains(room) { s.sids[id]!.append(room) }
+                    s.rooms[room, default: []].insert(id)
+                }
+            }
         }
     }
 
     public func del(_ id: SocketID, room: Room) {
         state.withLock { s in
-            s.sids[id]?.remove(room)
-            Self.remove(id, from: room, in: &s)
+            if room == id {
+                if s.sids[id] != nil { s.leftOwnRoom.insert(id) }
+            } else {
+                s.sids[id]?.removeAll { $0 == room }
+                Self.remove(id, from: room, in: &s)
+            }
         }
     }
 
     public func delAll(_ id: SocketID) {
         state.withLock { s in
             guard let rooms = s.sids.removeValue(forKey: id) else { return }
+            s.leftOwnRoom.remove(id)
             for room in rooms { Self.remove(id, from: room, in: &s) }
         }
     }
@@ -138,26 +168,37 @@ public final class InMemoryAdapter: SocketIOAdapter {
         s.rooms[room] = members.isEmpty ? nil : members
     }
 
-    public func socketRooms(_ id: SocketID) -> Set<Room>? { state.withLock { $0.sids[id] } }
+    public func socketRooms(_ id: SocketID) -> Set<Room>? {
+        state.withLock { s in
+            guard let named = s.sids[id] else { return nil }
+            var rooms = Set(named)
+            if !s.leftOwnRoom.contains(id) { rooms.insert(id) }
+            return rooms
+        }
+    }
 
     /// Number of rooms (including each socket's own room).
-    public var roomCount: Int { state.withLock { $0.rooms.count } }
+    public var roomCount: Int {
+        state.withLock { s in
+            s.rooms.count + s.sids.keys.count { !s.leftOwnRoom.contains($0) && s.rooms[$0] == nil }
+        }
+    }
 
     /// The ids addressed by `options`, as the official `apply`: members of any room (or every socket), minus excluded rooms.
     public func matchingIDs(_ options: SocketIOBroadcastOptions) -> [SocketID] {
         state.withLock { s in
             var except: Set<SocketID> = []
-            for room in options.except { if let members = s.rooms[room] { except.formUnion(members) } }
+            for room in options.except { if let members = s.members(room) { except.formUnion(members) } }
             if options.rooms.isEmpty {
                 return s.sids.keys.filter { !except.contains($0) }
             }
-            if options.rooms.count == 1, let members = s.rooms[options.rooms.first!] {
+            if options.rooms.count == 1, let members = s.members(options.rooms.first!) {
                 return except.isEmpty ? Array(members) : members.filter { !except.contains($0) }
             }
             var seen: Set<SocketID> = []
             var ids: [SocketID] = []
             for room in options.rooms {
-                guard let members = s.rooms[room] else { continue }
+                guard let members = s.members(room) else { continue }
                 for id in members where !except.contains(id) && seen.insert(id).inserted { ids.append(id) }
             }
             return ids

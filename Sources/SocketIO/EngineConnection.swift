@@ -36,7 +36,8 @@ public protocol EngineConnection: AnyObject {
     /// The Engine.IO session id.
     var id: String { get }
     var loop: EventLoop { get }
-    var handshake: EngineHandshake { get }
+    /// What the client sent when it opened the connection.
+    var engineHandshake: EngineHandshake { get }
     func send(_ message: EngineMessage)
     /// One text message that `body` appends, written straight into the outgoing frame where the transport allows.
     func sendText(writing body: (inout [UInt8]) -> Void)

@@ -61,7 +61,7 @@ public final class SocketIOSocket {
         self.namespace = namespace
         self.client = client
         self.loop = client.conn.loop
-        self.handshake = SocketIOHandshake(engine: client.conn.handshake, auth: auth)
+        self.handshake = SocketIOHandshake(engine: client.conn.engineHandshake, auth: auth)
         let options = namespace.server.options
         if let restored {
             id = restored.session.sid

@@ -65,6 +65,17 @@ final class WebSocketClientTransport: ClientTransport {
 
     func sendFramedText(_ framed: [UInt8]) { _ = session?.sendText(utf8: framed) }
 
+    /// Gives the open WebSocket to the caller without closing it; this transport is done with it.
+    func handOver() -> WebSocketSession? {
+        guard let session, !closing else { return nil }
+        closing = true
+        onClose = nil
+        onPacket = nil
+        detach()
+        self.session = nil
+        return session
+    }
+
     override func send(_ packet: EngineIOPacket) {
         guard let session else { return }
         let (binary, payload) = EngineIOCodec.encodeWebSocket(packet)

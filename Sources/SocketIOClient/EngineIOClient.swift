@@ -1,6 +1,7 @@
 import EngineIO
 import EventLoop
 import GatewayProtocol
+import WebSocket
 
 /// One Engine.IO v4 client session on one loop: opens with the first transport of `options.transports`, upgrades
 /// polling → websocket when both are allowed and the server offers it, answers pings, and closes itself when the server's
@@ -85,6 +86,23 @@ public final class EngineIOClient {
         guard !closed else { return }
         current?.send(.close)
         finish("forced close")
+    }
+
+    /// Ends this client's part in an open WebSocket session without closing it: the heartbeat stops, no callback runs, and
+    /// the caller gets the WebSocket, on which the Engine.IO session goes on (see `SocketIOClient.handOverWebSocket`).
+    /// nil when the session is not open on WebSocket (or is mid-upgrade).
+    func handOverWebSocket() -> WebSocketSession? {
+        guard !closed, isOpen, probing == nil, let socket = current as? WebSocketClientTransport,
+              let session = socket.handOver() else { return nil }
+        closed = true
+        isOpen = false
+        if let heartbeat, heartbeat.isArmed { loop.cancel(heartbeat) }
+        heartbeat = nil
+        current = nil
+        onClose = nil
+        onMessage = nil
+        onOpen = nil
+        return session
     }
 
     /// Ends the session without the close packet, as a lost network would.

@@ -2,6 +2,7 @@ import EngineIO
 import EventLoop
 import GatewayProtocol
 import SocketIO
+import WebSocket
 
 /// A Socket.IO v5 client connection (what the JS client calls a Manager): one Engine.IO session on one loop, multiplexing
 /// namespace sockets (`socket(_:auth:)`). Loop-confined: create it and call everything on `loop`; handlers run there too.
@@ -82,6 +83,22 @@ public final class SocketIOClient {
         if let reconnectTimer, reconnectTimer.isArmed { loop.cancel(reconnectTimer) }
         for socket in sockets.values where socket.connected { socket.sendDisconnectPacket() }
         engine?.close()
+    }
+
+    /// Hands the open WebSocket over to the caller, with the Engine.IO session and every connected namespace still live on
+    /// the server: from then on the caller reads and writes the Engine.IO packets itself and must answer the server's
+    /// pings (`2` → `3`). This client lets go quietly: no close or DISCONNECT packet, no `onDisconnect` or
+    /// `onEngineClose`, no reconnection; acks still owed fail with `.disconnected("handed over")`, and the sockets show
+    /// disconnected. For load tools with their own hot path. nil (and nothing changes) unless the session is open on
+    /// WebSocket; what the server sent that the client had read but not yet handled is dropped, so call it when the
+    /// server has nothing in flight (for example in `onConnect`, or in the callback of the last ack awaited).
+    public func handOverWebSocket() -> WebSocketSession? {
+        guard let engine, let session = engine.handOverWebSocket() else { return nil }
+        self.engine = nil
+        closedOnPurpose = true
+        decoder.reset()
+        for socket in sockets.values { socket.handedOver() }
+        return session
     }
 
     /// Drops the network connection without a goodbye, as a network failure would (tests of recovery use it).

@@ -172,8 +172,15 @@ public final class SocketIOClientSocket {
         lost(reason)
     }
 
+    /// The client handed its WebSocket over: this socket stops, silently (the namespace is still connected on the server).
+    func handedOver() {
+        wantsConnection = false
+        buffered = []
+        lost("handed over", notify: false)
+    }
+
     /// Acks still owed fail (the server cannot answer them on another session), as the JS client does.
-    private func lost(_ reason: String) {
+    private func lost(_ reason: String, notify: Bool = true) {
         let wasConnected = connected
         connected = false
         id = nil
@@ -183,6 +190,6 @@ public final class SocketIOClientSocket {
             if let timer = pending.timer, timer.isArmed { client.loop.cancel(timer) }
             pending.completion(.failure(.disconnected(reason)))
         }
-        if wasConnected { onDisconnect?(reason) }
+        if wasConnected && notify { onDisconnect?(reason) }
     }
 }

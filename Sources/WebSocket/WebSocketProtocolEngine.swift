@@ -41,6 +41,19 @@ public enum WebSocketState: Sendable, Equatable {
     case closed
 }
 
+/// What an engine is configured with for its life.
+final class WebSocketEngineSettings: Sendable {
+    let configuration: WebSocketConfiguration
+    let negotiated: NegotiatedDeflate?
+    let deflateConfig: PerMessageDeflateConfiguration
+
+    init(configuration: WebSocketConfiguration, negotiated: NegotiatedDeflate?) {
+        self.configuration = configuration
+        self.negotiated = negotiated
+        deflateConfig = configuration.compression ?? PerMessageDeflateConfiguration()
+    }
+}
+
 /// One connection's RFC 6455 state machine, bytes in and bytes out. Not thread-safe: confine to one loop.
 ///
 /// Ordering contract for callers: after `receive`, write `takeOutput()` before anything encoded later, and
@@ -48,11 +61,14 @@ public enum WebSocketState: Sendable, Equatable {
 /// follows that order).
 public final class WebSocketProtocolEngine {
     public let role: WebSocketRole
-    public let configuration: WebSocketConfiguration
-    public let negotiated: NegotiatedDeflate?
+    /// Out of line: the settings are as large as the rest of the engine, and every connection of an endpoint that
+    /// negotiated no compression shares one copy.
+    let settings: WebSocketEngineSettings
+    public var configuration: WebSocketConfiguration { settings.configuration }
+    public var negotiated: NegotiatedDeflate? { settings.negotiated }
     public internal(set) var state: WebSocketState = .open
 
-    var deflateConfig: PerMessageDeflateConfiguration { configuration.compression ?? PerMessageDeflateConfiguration() }
+    var deflateConfig: PerMessageDeflateConfiguration { settings.deflateConfig }
     private var parser = WebSocketFrameParser()
     private var output: [UInt8] = []
 
@@ -73,10 +89,13 @@ public final class WebSocketProtocolEngine {
     var compressor: DeflateCompressor? = nil
     private var decompressor: DeflateDecompressor? = nil
 
-    public init(role: WebSocketRole, configuration: WebSocketConfiguration, negotiated: NegotiatedDeflate?) {
+    public convenience init(role: WebSocketRole, configuration: WebSocketConfiguration, negotiated: NegotiatedDeflate?) {
+        self.init(role: role, settings: WebSocketEngineSettings(configuration: configuration, negotiated: negotiated))
+    }
+
+    init(role: WebSocketRole, settings: WebSocketEngineSettings) {
         self.role = role
-        self.configuration = configuration
-        self.negotiated = negotiated
+        self.settings = settings
     }
 
     /// Compressed payload allowed per message: a peer may send incompressible data deflated, which grows by

@@ -16,6 +16,8 @@ public final class WebSocketServer: Sendable {
         public var selectSubprotocol: (@Sendable ([String]) -> String?)?
         /// Runs on the connection's loop right after the 101 is queued; set the session's callbacks here.
         public var onOpen: @Sendable (WebSocketSession) -> Void
+        /// Shared by the endpoint's connections that negotiated no compression.
+        let uncompressed: WebSocketEngineSettings
     }
 
     public let group: EventLoopGroup
@@ -34,7 +36,8 @@ public final class WebSocketServer: Sendable {
                          selectSubprotocol: (@Sendable ([String]) -> String?)? = nil,
                          onOpen: @escaping @Sendable (WebSocketSession) -> Void) {
         let endpoint = Endpoint(configuration: configuration, options: options, allowOrigin: allowOrigin,
-                                selectSubprotocol: selectSubprotocol, onOpen: onOpen)
+                                selectSubprotocol: selectSubprotocol, onOpen: onOpen,
+                                uncompressed: WebSocketEngineSettings(configuration: configuration, negotiated: nil))
         endpoints.withLock { $0[path] = endpoint }
     }
 
@@ -73,8 +76,8 @@ public final class WebSocketServer: Sendable {
         case .reject(let response):
             refuse(connection, response, resources: resources)
         case .accept(let acceptance):
-            let engine = WebSocketProtocolEngine(role: .server, configuration: endpoint.configuration,
-                                                 negotiated: acceptance.deflate)
+            let settings = acceptance.deflate.map { WebSocketEngineSettings(configuration: endpoint.configuration, negotiated: $0) }
+            let engine = WebSocketProtocolEngine(role: .server, settings: settings ?? endpoint.uncompressed)
             let session = WebSocketSession(connection: connection, engine: engine, subprotocol: acceptance.subprotocol,
                                            options: endpoint.options)
             connection.delegate = session

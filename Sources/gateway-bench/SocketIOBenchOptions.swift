@@ -19,6 +19,9 @@ struct SocketIOBenchOptions: Sendable {
     /// counted done when the sender, itself in the room, receives it).
     var rate = 0
     var room = "bench-room"
+    /// echo, persist, fanout: every message through the full `SocketIOClient` (emitWithAck, event handlers) instead of the
+    /// bench's own hot path on the handed-over WebSocket (`SocketIOWire`); measures the client as much as the server.
+    var fullClient = false
 
     static let usage = """
                gateway-bench connect --url ws://HOST:PORT [--connections 1000] [--server-pid PID] [--handshakes 64] [--settle 3]
@@ -28,6 +31,7 @@ struct SocketIOBenchOptions: Sendable {
                gateway-bench fanout  --url ws://HOST:PORT [--connections 1000 (receivers)] [--rate 0 (saturated)]
                                      [--in-flight 1] [--size 32] [--duration 10] [--warmup 2] [--server-pid PID]
                Socket.IO scenarios also take: [--loops 1] [--ca FILE --server-name NAME (wss://)] [--auth-token T]
+               [--full-client]: echo/persist/fanout messages through the full Socket.IO client, not the bench's hot path
                URL: ws:// or wss:// (path default /socket.io/); HOST numeric.
 
         """
@@ -69,6 +73,7 @@ struct SocketIOBenchOptions: Sendable {
             case "--settle": options.settleSeconds = try seconds(flag)
             case "--auth-token": options.authToken = try value(flag)
             case "--rate": options.rate = try int(flag, 0...10_000_000)
+            case "--full-client": options.fullClient = true
             default: throw .init(description: "\(flag): unknown flag")
             }
         }

@@ -28,6 +28,9 @@ final class SocketIOConnector: @unchecked Sendable {
     /// Set once the run is over, so that the sockets' closing is not reported as a failure.
     var stopping = false
     private(set) var clients: [SocketIOClient] = []
+    /// The connections taken over for the hot path (`adopt`), by client; they share this loop's mask keys.
+    private(set) var wires: [ObjectIdentifier: SocketIOWire] = [:]
+    private let masks = MaskKeys()
     private var started = 0
     private var pending = 0
 
@@ -91,10 +94,31 @@ final class SocketIOConnector: @unchecked Sendable {
         windowSeconds = Double(System.monotonicNanoseconds() - windowStart) / 1e9
     }
 
+    /// Takes the client's connected WebSocket for the bench's own hot path (`SocketIOWire`); a wire that closes during
+    /// the run counts as a dropped connection. nil (noted as a failure) when the client cannot hand it over.
+    func adopt(_ client: SocketIOClient) -> SocketIOWire? {
+        guard let session = client.handOverWebSocket() else {
+            failed.add(1, ordering: .relaxed)
+            note("the client could not hand over its WebSocket")
+            return nil
+        }
+        let wire = SocketIOWire(session: session, masks: masks)
+        wire.onClose = { [unowned self] reason in
+            guard !stopping else { return }
+            disconnected.add(1, ordering: .relaxed)
+            note("disconnected during the run: \(reason)")
+        }
+        wires[ObjectIdentifier(client)] = wire
+        return wire
+    }
+
+    func wire(of client: SocketIOClient) -> SocketIOWire? { wires[ObjectIdentifier(client)] }
+
     func note(_ message: String) { firstError.withLock { if $0 == nil { $0 = message } } }
 
     func closeAll() {
         stopping = true
         for client in clients { client.close() }
+        for wire in wires.values { wire.close() }
     }
 }

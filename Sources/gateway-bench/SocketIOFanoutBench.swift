@@ -16,23 +16,29 @@ struct SocketIOFanoutBench {
         defer { run.shutdown() }
         let room = options.room
         let joined = Atomic<Int>(0)
+        let fullClient = options.fullClient
         for connector in run.connectors {
-            connector.onConnected = { [unowned connector] _, socket, _ in
-                socket.on("bcast") { [unowned connector] arguments, _ in
-                    guard let sentAt = arguments.first?["t"]?.intValue else { return }
-                    let now = System.monotonicNanoseconds()
-                    if let sender = connector.sender, sender.socket === socket {
-                        sender.ownBroadcastReturned()
-                        return
-                    }
-                    connector.delivered.add(1, ordering: .relaxed)
-                    if connector.measuring {
-                        connector.histogram.record(nanoseconds: now &- UInt64(sentAt))
-                        connector.events &+= 1
+            connector.onConnected = { [unowned connector] client, socket, _ in
+                if fullClient {
+                    socket.on("bcast") { [unowned connector, unowned socket] arguments, _ in
+                        guard let sentAt = arguments.first?["t"]?.intValue else { return }
+                        Self.received(sentAt: sentAt, by: socket, connector)
                     }
                 }
-                socket.emitWithAck("join", arguments: [.string(room)]) { result in
-                    if case .success = result { joined.add(1, ordering: .relaxed) } else { connector.note("join: \(result)") }
+                socket.emitWithAck("join", arguments: [.string(room)]) { [unowned connector, unowned client] result in
+                    guard case .success = result else { return connector.note("join: \(result)") }
+                    if !fullClient {
+                        // Nothing else is in flight now: the broadcasts start once every socket has joined.
+                        guard let wire = connector.adopt(client) else { return }
+                        wire.onEvent = { [unowned connector, unowned wire] event in
+                            guard let sentAt = FanoutPackets.timestamp(in: event) else {
+                                connector.failed.add(1, ordering: .relaxed)
+                                return connector.note("fanout: unexpected event \(String(decoding: event, as: UTF8.self))")
+                            }
+                            Self.received(sentAt: sentAt, by: wire, connector)
+                        }
+                    }
+                    joined.add(1, ordering: .relaxed)
                 }
             }
         }
@@ -46,7 +52,13 @@ struct SocketIOFanoutBench {
         let rate = options.rate, inFlight = options.inFlight
         run.onEveryLoop { connector in
             guard connector === first, let client = connector.clients.last else { return }
-            let sender = BroadcastSender(socket: client.socket("/"), room: room, pad: pad)
+            let sender: BroadcastSender
+            if fullClient {
+                sender = BroadcastSender(fullClient: client.socket("/"), room: room, pad: pad)
+            } else {
+                guard let wire = connector.wire(of: client) else { return }
+                sender = BroadcastSender(wire: wire, packets: FanoutPackets(room: room, pad: pad))
+            }
             connector.sender = sender
             sender.start(rate: rate, inFlight: inFlight)
         }
@@ -76,13 +88,65 @@ struct SocketIOFanoutBench {
               + "\"serverCpuPercent\":\(serverCPU),\"errors\":\(failures)}")
         return failures == 0 && lost == 0 ? 0 : 3
     }
+
+    /// A `bcast` arrived at `receiver` (a socket or a wire): the sender's own copy releases its next broadcast; any
+    /// other is a delivery.
+    private static func received(sentAt: Int, by receiver: AnyObject, _ connector: SocketIOConnector) {
+        let now = System.monotonicNanoseconds()
+        if let sender = connector.sender, sender.identity === receiver {
+            sender.ownBroadcastReturned()
+            return
+        }
+        connector.delivered.add(1, ordering: .relaxed)
+        if connector.measuring {
+            connector.histogram.record(nanoseconds: now &- UInt64(sentAt))
+            connector.events &+= 1
+        }
+    }
 }
 
-/// The one connection that broadcasts. Loop-confined.
+/// The pre-encoded broadcast, `42["broadcast",{"room":…,"payload":{"t":<now>,"pad":…}}]` = `head` + t + `tail`, and the
+/// scan of a received `bcast` for its `t`.
+struct FanoutPackets {
+    let head: [UInt8]
+    let tail: [UInt8]
+
+    init(room: String, pad: String) {
+        head = Array(#"42["broadcast",{"room":"#.utf8) + JSONValue.string(room).serialized + Array(#","payload":{"t":"#.utf8)
+        tail = Array(#","pad":"#.utf8) + JSONValue.string(pad).serialized + Array("}}]".utf8)
+    }
+
+    private static let name = Array(#"["bcast","#.utf8)
+    private static let key = Array(#""t":"#.utf8)
+
+    /// `t` of `["bcast",{…"t":<digits>…}]`. The first `"t":` after the name is the payload's own key: inside a JSON string
+    /// a quote is escaped, so `"t":` cannot occur there.
+    static func timestamp(in event: UnsafeRawBufferPointer) -> Int? {
+        guard event.count > name.count, UnsafeRawBufferPointer(rebasing: event[0..<name.count]).equals(name) else { return nil }
+        var index = name.count
+        while index + key.count <= event.count {
+            if event[index] == key[0], UnsafeRawBufferPointer(rebasing: event[index..<(index + key.count)]).equals(key) {
+                index += key.count
+                var value = 0, digits = 0
+                while index < event.count, event[index] >= UInt8(ascii: "0"), event[index] <= UInt8(ascii: "9") {
+                    value = value &* 10 &+ Int(event[index] - UInt8(ascii: "0"))
+                    index += 1
+                    digits += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+/// The one connection that broadcasts (through the full client or its wire). Loop-confined.
 final class BroadcastSender {
-    let socket: SocketIOClientSocket
-    let room: String
-    let pad: String
+    /// The socket or wire on which its own broadcasts come back.
+    let identity: AnyObject
+    private let loop: EventLoop
+    private let emit: (Int) -> Void
     private(set) var sent = 0
     private var timer: LoopTimer?
     private var stopped = false
@@ -90,10 +154,24 @@ final class BroadcastSender {
     private var startedAt: UInt64 = 0
     private var outstanding = 0
 
-    init(socket: SocketIOClientSocket, room: String, pad: String) {
-        self.socket = socket
-        self.room = room
-        self.pad = pad
+    init(wire: SocketIOWire, packets: FanoutPackets) {
+        identity = wire
+        loop = wire.loop
+        emit = { [unowned wire] t in wire.send(packets.head, t, packets.tail) }
+    }
+
+    init(fullClient socket: SocketIOClientSocket, room: String, pad: String) {
+        identity = socket
+        loop = socket.loop
+        emit = { [unowned socket] t in
+            var payload = JSONObject(minimumCapacity: 2)
+            payload["t"] = .int(t)
+            payload["pad"] = .string(pad)
+            var request = JSONObject(minimumCapacity: 2)
+            request["room"] = .string(room)
+            request["payload"] = .object(payload)
+            socket.emit("broadcast", .object(request))
+        }
     }
 
     func start(rate: Int, inFlight: Int) {
@@ -111,7 +189,7 @@ final class BroadcastSender {
         guard !stopped else { return }
         let due = Int(Double(System.monotonicNanoseconds() - startedAt) / 1e9 * Double(rate))
         while sent < due { send() }
-        timer = socket.loop.scheduleTimer(afterMs: 1) { [weak self] in self?.tick() }
+        timer = loop.scheduleTimer(afterMs: 1) { [weak self] in self?.tick() }
     }
 
     func ownBroadcastReturned() {
@@ -120,19 +198,13 @@ final class BroadcastSender {
     }
 
     private func send() {
-        var payload = JSONObject(minimumCapacity: 2)
-        payload["t"] = .int(Int(System.monotonicNanoseconds()))
-        payload["pad"] = .string(pad)
-        var request = JSONObject(minimumCapacity: 2)
-        request["room"] = .string(room)
-        request["payload"] = .object(payload)
-        socket.emit("broadcast", .object(request))
+        emit(Int(System.monotonicNanoseconds()))
         sent += 1
         outstanding += 1
     }
 
     func stop() {
         stopped = true
-        if let timer, timer.isArmed { socket.loop.cancel(timer) }
+        if let timer, timer.isArmed { loop.cancel(timer) }
     }
 }

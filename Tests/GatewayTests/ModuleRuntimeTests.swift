@@ -29,6 +29,28 @@ final class ModuleRuntimeTests: XCTestCase {
         XCTAssertEqual(list.bodyText, #"[{"id":1,"text":"hello","author":"alice"}]"#)
     }
 
+    /// A socket restored by connection state recovery skips the middlewares (so sends no token): it must come back as
+    /// the same user, from the verified claims its session kept.
+    func testARecoveredSocketKeepsItsIdentity() throws {
+        let recovering = try ModuleTestGateway(modules: [NotesModule.self]) { $0.socketio.stateRecovery = true }
+        defer { recovering.stop() }
+        let loop = recovering.clientGroup.loops[0]
+        let (first, answer) = try RawSocketIOClient.join(port: recovering.port, on: loop,
+                                                         auth: ModuleTestGateway.auth(sub: "alice", role: "coach"))
+        let opened = try XCTUnwrap(JSONValue.parse(String(answer.dropFirst(2))).objectValue, answer)
+        let sid = try XCTUnwrap(opened["sid"]?.stringValue), pid = try XCTUnwrap(opened["pid"]?.stringValue)
+        // The welcome went through the adapter, so it carries the offset a reconnecting client sends back.
+        let welcome = try XCTUnwrap(first.nextEvent("welcome"))
+        let offset = try XCTUnwrap(JSONValue.parse(welcome).arrayValue?.last?.stringValue, welcome)
+        first.close()
+        Thread.sleep(forTimeInterval: 0.3)  // the server sees the transport close and keeps the session
+
+        let (second, again) = try RawSocketIOClient.join(port: recovering.port, on: loop,
+                                                         auth: #"{"pid":"\#(pid)","offset":"\#(offset)"}"#)
+        XCTAssertEqual(again, #"40{"sid":"\#(sid)","pid":"\#(pid)"}"#, "recovered, not a new session")
+        XCTAssertEqual(second.emitWithAck("whoami", id: 1), #"[{"userId":"alice","role":"coach","online":true}]"#)
+    }
+
     func testSocketsWithoutAValidTokenGetConnectError() throws {
         let loop = gateway.clientGroup.loops[0]
         let (_, missing) = try RawSocketIOClient.join(port: gateway.port, on: loop, auth: "{}")

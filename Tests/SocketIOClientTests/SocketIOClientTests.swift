@@ -239,6 +239,46 @@ final class SocketIOClientTests: XCTestCase {
         XCTAssertNotNil(log.wait(for: "event:missed:\"2\""))
     }
 
+    /// The WebSocket handed over stays connected on the server: the caller speaks Engine.IO on it (answers pings, emits,
+    /// gets acks); the client lets go quietly (acks owed fail, no disconnect callback) and hands over nothing on polling.
+    func testHandOverWebSocket() throws {
+        let server = try startServer()
+        try connect("ws://127.0.0.1:\(server.port)", transports: [.websocket])
+        log.wait(for: "event:welcome")
+        emitWithAck("nobody-answers", [], timeoutMs: 0)
+        let log = self.log
+        box.run { box in
+            guard let session = box.client?.handOverWebSocket() else { return log.add("no session") }
+            log.add("handed over, engine \(box.client?.engine == nil ? "gone" : "kept"), connected \(box.sockets["/"]!.connected)")
+            log.add("again: \(box.client?.handOverWebSocket() == nil ? "nil" : "a session")")
+            session.onTextBytes = { bytes in
+                let text = String(decoding: bytes, as: UTF8.self)
+                if text == "2" { _ = session.sendText("3") } else { log.add("raw:\(text)") }
+            }
+            _ = session.sendText(#"427["echo","raw"]"#)
+        }
+        XCTAssertEqual(log.wait(for: "ack-failed"), "ack-failed:nobody-answers:\(SocketIOClientError.disconnected("handed over"))")
+        XCTAssertEqual(log.wait(for: "handed over"), "handed over, engine gone, connected false")
+        XCTAssertEqual(log.wait(for: "again"), "again: nil")
+        XCTAssertEqual(log.wait(for: "raw:"), #"raw:437["raw"]"#)
+        usleep(700_000)  // several ping intervals: the server keeps the session only if the new owner answers
+        box.run { box in box.client?.close() }
+        usleep(100_000)
+        XCTAssertEqual(server.server.of("/").socketCount, 1, "\(log.all)")
+        XCTAssertFalse(log.all.contains { $0.hasPrefix("disconnect") }, "\(log.all)")
+    }
+
+    func testNoHandOverOnPolling() throws {
+        let server = try startServer()
+        try connect("http://127.0.0.1:\(server.port)", transports: [.polling])
+        log.wait(for: "connect")
+        let log = self.log
+        box.run { box in log.add("hand-over: \(box.client?.handOverWebSocket() == nil ? "nil" : "a session")") }
+        XCTAssertEqual(log.wait(for: "hand-over"), "hand-over: nil")
+        emitWithAck("echo", ["still here"])
+        XCTAssertEqual(log.wait(for: "ack:echo"), #"ack:echo:"still here""#)
+    }
+
     /// A server that accepts the TCP connection and never answers: the session gives up at `openTimeoutMs`, not before.
     func testOpenTimeoutAtItsEdge() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -81,6 +81,36 @@ final class BroadcastTests: XCTestCase {
         XCTAssertFalse(server.sockets.emit("disconnect"), "reserved name")
     }
 
+    /// A socket's own room is implied by the adapter rather than stored, yet behaves as a room: another socket may join
+    /// it, its owner may leave it and join it again, and it is listed among the socket's rooms only while it is in it.
+    func testOwnRoomIsImpliedJoinableByOthersAndCanBeLeft() throws {
+        let server = SocketIOServer()
+        let (clients, sids) = setUp(server)
+        let adapter = try XCTUnwrap(server.sockets.adapter as? InMemoryAdapter)
+        XCTAssertEqual(adapter.socketRooms(sids[0]), [sids[0], "a", "b"])
+        XCTAssertEqual(adapter.roomCount, 6, "a, b, c and three own rooms")
+
+        adapter.addAll(sids[2], rooms: [sids[0]])
+        server.to(sids[0]).emit("both")
+        XCTAssertEqual(clients[0].waitFor(2)[1], .text("2[\"both\"]"))
+        XCTAssertEqual(clients[2].waitFor(2)[1], .text("2[\"both\"]"))
+        clients[1].expectQuiet(after: 1)
+
+        adapter.del(sids[0], room: sids[0])
+        XCTAssertEqual(adapter.socketRooms(sids[0]), ["a", "b"])
+        server.to(sids[0]).emit("other")
+        XCTAssertEqual(clients[2].waitFor(3)[2], .text("2[\"other\"]"))
+        clients[0].expectQuiet(after: 2)
+        server.except(sids[2]).emit("all-but-2")
+        XCTAssertEqual(clients[1].waitFor(2)[1], .text("2[\"all-but-2\"]"))
+        XCTAssertEqual(clients[0].waitFor(3)[2], .text("2[\"all-but-2\"]"))
+
+        adapter.addAll(sids[0], rooms: [sids[0]])
+        XCTAssertEqual(adapter.socketRooms(sids[0]), [sids[0], "a", "b"])
+        adapter.delAll(sids[2])
+        XCTAssertEqual(adapter.roomCount, 4, "a, b and the two remaining own rooms; c and the joined room are empty")
+    }
+
     private func onLoopBroadcast(_ server: SocketIOServer, sid: String, loop: EventLoop) {
         _ = onLoop(loop) {
             server.sockets.except(sid).emit("from0")
@@ -204,7 +234,7 @@ final class BroadcastTests: XCTestCase {
         XCTAssertTrue(sent[0].text!.hasPrefix("2[\"missed-everyone\",\"x\",\""), sent[0].description)
         XCTAssertTrue(sent[1].text!.hasPrefix("2[\"missed-room\",\""), sent[1].description)
         XCTAssertEqual(sent[2], .text("0{\"sid\":\"\(sid)\",\"pid\":\"\(pid)\"}"))
-        XCTAssertEqual(log.wait(for: 2)[1], "connected recovered=true rooms=\([sid, "room1"].sorted()) data=[\"score\": 7]")
+        XCTAssertEqual(log.wait(for: 2)[1], "connected recovered=true rooms=\([sid, "room1"].sorted()) data={\"score\":7}")
         second.expectQuiet(after: 3)
 
         // The session was used: the same pid brings a fresh socket now.

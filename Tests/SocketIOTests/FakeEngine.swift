@@ -43,7 +43,7 @@ final class Wire: Sendable {
 final class FakeConnection: EngineConnection {
     let id: String
     let loop: EventLoop
-    let handshake: EngineHandshake
+    let engineHandshake: EngineHandshake
     let wire: Wire
     var isWritable = true
     var handler: EngineConnectionHandler?
@@ -52,7 +52,7 @@ final class FakeConnection: EngineConnection {
         self.id = id
         self.loop = loop
         self.wire = wire
-        self.handshake = handshake
+        self.engineHandshake = handshake
     }
 
     func send(_ message: EngineMessage) {

@@ -134,4 +134,6 @@ extension Authenticator: TokenVerifying {
             throw error == .missingToken ? .missing : TokenRejection(code: error.code, error.message)
         }
     }
+
+    func identity(fromVerifiedClaims claims: JSONObject) -> Identity? { try? identity(from: claims) }
 }

@@ -81,7 +81,7 @@ final class ModuleSockets: Sendable {
             do throws(TokenRejection) {
                 let identity = try await verifier.identity(fromToken: token)
                 bound.loop.runOrExecute {
-                    Self.store(identity, in: bound.value)
+                    Self.store(identity.claims, in: bound.value)
                     Self.forgetToken(of: bound.value)
                     next()
                 }
@@ -94,18 +94,17 @@ final class ModuleSockets: Sendable {
         }
     }
 
-    /// The identity lives in `socket.data` so that it survives a recovered reconnection, which skips the middlewares.
-    /// Built at its exact size: it stays as long as the socket (growing key by key left ~40% of it empty).
-    private static func store(_ identity: Identity, in socket: SocketIOSocket) {
-        var data = JSONObject(minimumCapacity: socket.data.count + 5)
+    /// The verified claims live in `socket.data` so that they survive a recovered reconnection, which skips the
+    /// middlewares; the identity is rebuilt from them at connect. Only the claims, at their exact size: `data` stays as
+    /// long as the socket.
+    private static func store(_ claims: JSONObject, in socket: SocketIOSocket) {
+        var data = JSONObject(minimumCapacity: socket.data.count + 1)
         for (key, value) in socket.data { data.updateValue(value, forKey: key) }
-        data["userId"] = .string(identity.userId)
-        data["role"] = .string(identity.role)
-        data["claims"] = .object(identity.claims.exactlySized)
-        data["isAdmin"] = .bool(identity.isAdmin)
-        data["isService"] = .bool(identity.isService)
+        data[claimsKey] = .object(claims.exactlySized)
         socket.data = data
     }
+
+    private static let claimsKey = "verifiedClaims"
 
     /// A verified bearer token is not kept for the socket's life: it is a credential (no reason to hold it in memory
     /// for hours) and the largest part of an idle socket's handshake.
@@ -114,18 +113,15 @@ final class ModuleSockets: Sendable {
         socket.handshake.auth = socket.handshake.auth.exactlySized
     }
 
-    private static func identity(of socket: SocketIOSocket) -> Identity? {
-        guard let userId = socket.data["userId"]?.stringValue else { return nil }
-        return Identity(userId: userId, role: socket.data["role"]?.stringValue ?? "",
-                        claims: socket.data["claims"]?.objectValue ?? [:],
-                        isAdmin: socket.data["isAdmin"]?.boolValue ?? false,
-                        isService: socket.data["isService"]?.boolValue ?? false)
+    private func identity(of socket: SocketIOSocket) -> Identity? {
+        guard let claims = socket.data[Self.claimsKey]?.objectValue else { return nil }
+        return verifier.identity(fromVerifiedClaims: claims)
     }
 
     // MARK: Connected sockets (on the socket's loop)
 
     private func connected(_ socket: SocketIOSocket) {
-        guard let identity = Self.identity(of: socket) else {
+        guard let identity = identity(of: socket) else {
             socket.disconnect(close: true)
             return
         }

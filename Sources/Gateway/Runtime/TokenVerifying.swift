@@ -4,6 +4,9 @@ import GatewayProtocol
 /// contains the token). Implemented by the JWT authenticator; tests may use their own.
 protocol TokenVerifying: Sendable {
     func identity(fromToken token: String) async throws(TokenRejection) -> Identity
+    /// The identity that claims already verified by `identity(fromToken:)` stand for (nil if they no longer map to one,
+    /// e.g. after a configuration change): lets a socket keep only its claims and rebuild the rest when it connects.
+    func identity(fromVerifiedClaims claims: JSONObject) -> Identity?
 }
 
 struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Where an idle Socket.IO connection's memory goes: the gateway (every module loaded, plus the Bench module; one loop)
+# under valgrind's massif while `gateway-bench connect` holds N authenticated websocket connections; prints the heap
+# bytes per connection grouped by the first project function above the allocator (and by allocation kind), largest
+# first, then the plain RSS figure for the same N without valgrind.
+# Usage: Tests/Benchmarks/memory-per-connection.sh [connections=2000]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-2000}; PORT=${MEMORY_BENCH_PORT:-38094}
+work=$(mktemp -d); trap 'pkill -f "$work/gw" 2>/dev/null || true; rm -rf "$work"' EXIT
+swift build -c release --product fitmate-gateway >/dev/null
+swift build -c release --product gateway-bench >/dev/null
+bin=$(swift build -c release --show-bin-path)
+# valgrind 3.19 cannot read the DWARF 5 that Swift emits: profile a copy without debug info (symbols stay).
+objcopy --strip-debug "$bin/fitmate-gateway" "$work/gw"
+export GATEWAY_JWT_SECRET=memory-per-connection-secret-0123456789abcdef
+token=$("$bin/fitmate-gateway" token --sub bench --ttl 1h)
+echo '{"socketio": {"announcePresence": false}}' > "$work/config.json"
+wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.2; done; }
+
+GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning valgrind --tool=massif --threshold=0.2 --depth=40 \
+  --massif-out-file="$work/massif.out" "$work/gw" --config "$work/config.json" --host 127.0.0.1 --port "$PORT" \
+  --loops 1 --data-dir "$work/data" >"$work/vg.log" 2>&1 &
+vg=$!
+wait_up
+# The bench holds the connections for 60 s; the snapshot is taken once all are open (massif's own peak may be at start-up).
+"$bin/gateway-bench" connect --url "ws://127.0.0.1:$PORT" --connections "$N" --auth-token "$token" --settle 60 \
+  >/dev/null 2>&1 &
+bench=$!
+for _ in $(seq 1 600); do
+  [ "$(ss -tnH state established "( sport = :$PORT )" | wc -l)" -ge "$N" ] && break
+  sleep 0.5
+done
+sleep 3
+vgdb --pid=$vg detailed_snapshot "$work/snapshot.out" >/dev/null
+kill $bench 2>/dev/null || true; wait $bench 2>/dev/null || true
+kill -INT $vg; wait $vg 2>/dev/null || true
+ms_print "$work/snapshot.out" > "$work/ms.txt"
+python3 - "$work/ms.txt" "$N" "$work/gw" <<'PY'
+import collections, re, subprocess, sys
+text, n, binary = open(sys.argv[1]).read().split('\n'), int(sys.argv[2]), sys.argv[3]
+start = max(i for i, l in enumerate(text) if re.match(r'^ +\d+ +[0-9,]+ +[0-9,]+ +[0-9,]+', l))
+totals = [int(l.split()[2].replace(',', '')) for l in text if re.match(r'^ +\d+ +[0-9,]+ +[0-9,]+ +[0-9,]+', l)]
+groups, stack = collections.Counter(), []
+for line in text[start + 1:]:
+    if re.match(r'^ +\d+ +[0-9,]+ +[0-9,]+ +[0-9,]+', line): break
+    m = re.match(r'^([ |]*)->[0-9.]+% \(([0-9,]+)B\) (?:0x[0-9A-F]+: )?(\S+)(.*)$', line)
+    if not m: continue
+    depth, size, fn, rest = len(m.group(1)), int(m.group(2).replace(',', '')), m.group(3), m.group(4)
+    while stack and stack[-1][0] >= depth: stack.pop()
+    ours = binary in rest and not fn.startswith(('$ss', '$sS'))
+    if ours and not any(s[1] for s in stack):
+        kinds = [s[2] for s in stack if s[2] not in ('swift_slowAlloc', 'swift_allocObject', 'malloc')]
+        groups[(fn, kinds[-1] if kinds else 'object')] += size
+    stack.append((depth, ours, fn))
+names = sorted({k for pair in groups for k in pair})
+plain = subprocess.run(['swift-demangle', '--simplified', '--compact'], input='\n'.join(names),
+                       capture_output=True, text=True).stdout.split('\n')
+d = dict(zip(names, plain))
+print(f"heap with {n} connections open: {totals[-1] if totals else 0:,} B (useful + allocator overhead)")
+for (fn, kind), size in groups.most_common():
+    if size / n < 16: break
+    print(f"{size / n:7.0f} B/conn  {d[fn][:90]}  <- {d[kind][:60]}")
+PY
+GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 \
+  --port "$PORT" --loops 1 --data-dir "$work/data2" >/dev/null 2>&1 &
+gw=$!
+wait_up
+echo "without valgrind: $("$bin/gateway-bench" connect --url "ws://127.0.0.1:$PORT" --connections "$N" \
+  --auth-token "$token" --server-pid $gw --settle 3 2>/dev/null | tail -1)"
+kill -INT $gw; wait $gw 2>/dev/null || true
