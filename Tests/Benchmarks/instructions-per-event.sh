@@ -6,7 +6,7 @@
 # Usage: Tests/Benchmarks/instructions-per-event.sh [seconds=10]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-DURATION=${1:-10}; PORT=38093
+DURATION=${1:-10}; PORT=${INSTRUCTIONS_PORT:-38093}
 work=$(mktemp -d); trap 'pkill -f "$work/gw" 2>/dev/null || true; rm -rf "$work"' EXIT
 swift build -c release --product fitmate-gateway >/dev/null
 swift build -c release --product gateway-bench >/dev/null
