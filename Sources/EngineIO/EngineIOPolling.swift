@@ -11,6 +11,11 @@ protocol EngineIOTransport: AnyObject {
     /// Backpressure for producers.
     var isWritable: Bool { get }
     func send(_ packets: [EngineIOOutgoing])
+    /// The same for one packet (nothing else queued), without an array for it.
+    func send(_ packet: EngineIOOutgoing)
+    /// Writes one text message (`4` then what `body` appends) straight into the transport's outgoing frame when it can
+    /// take it now, on this loop; returns its payload size, or nil (nothing done, `body` not called): queue it instead.
+    func sendText(writing body: (inout [UInt8]) -> Void) -> Int?
     /// Closes (polling: with a close packet, now or in the next poll); `done` runs once it is closed.
     func close(_ done: @escaping () -> Void)
     /// The next `close` does not wait for a poll.
@@ -55,6 +60,9 @@ final class EngineIOPollingTransport: EngineIOTransport {
 
     var canSend: Bool { pendingGet != nil && !isClosed }
     var isWritable: Bool { !isClosed }
+
+    /// A poll's answer gathers the queued packets: nothing is written directly.
+    func sendText(writing body: (inout [UInt8]) -> Void) -> Int? { nil }
 
     func onRequest(_ request: PollingRequest) {
         switch request.request.method {
@@ -111,6 +119,8 @@ final class EngineIOPollingTransport: EngineIOTransport {
     }
 
     private static let ok: [UInt8] = Array("ok".utf8)
+
+    func send(_ packet: EngineIOOutgoing) { send([packet]) }
 
     func send(_ packets: [EngineIOOutgoing]) {
         guard let get = pendingGet, !isClosed else { return }

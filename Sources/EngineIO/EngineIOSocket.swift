@@ -66,6 +66,20 @@ public final class EngineIOSocket {
         sendPacket(.packet(.message(message)))
     }
 
+    /// A text message that `body` appends, written straight into the transport's frame when nothing is queued ahead of
+    /// it (the usual case over WebSocket: no message array, no copies between layers); otherwise built and queued as
+    /// `send(_:)` does.
+    public func sendText(writing body: (inout [UInt8]) -> Void) {
+        guard readyState == .open else { return }
+        if writeBuffer.isEmpty, let count = transport.sendText(writing: body) {
+            server.traffic.countOut(textBytes: count)
+            return
+        }
+        var bytes: [UInt8] = []
+        body(&bytes)
+        send(.text(bytes))
+    }
+
     public func send(_ prepared: EngineIOPreparedMessage) {
         server.traffic.countOut(prepared.message)
         sendPacket(.prepared(prepared))
@@ -100,6 +114,9 @@ public final class EngineIOSocket {
 
     func sendPacket(_ packet: EngineIOOutgoing) {
         guard readyState == .open else { return }
+        // Nothing queued ahead and the transport can take it (always, over WebSocket): straight through, without a
+        // buffer array per packet (a broadcast pays this once per recipient).
+        if writeBuffer.isEmpty && transport.canSend { return transport.send(packet) }
         writeBuffer.append(packet)
         flush()
     }

@@ -160,9 +160,11 @@ public final class EngineIOTraffic: Sendable {
         bytesIn.wrappingAdd(message.payloadCount, ordering: .relaxed)
     }
 
-    func countOut(_ message: EngineIOMessage) {
+    func countOut(_ message: EngineIOMessage) { countOut(textBytes: message.payloadCount) }
+
+    func countOut(textBytes: Int) {
         messagesOut.wrappingAdd(1, ordering: .relaxed)
-        bytesOut.wrappingAdd(message.payloadCount, ordering: .relaxed)
+        bytesOut.wrappingAdd(textBytes, ordering: .relaxed)
     }
 }
 

@@ -84,6 +84,8 @@ final class EngineIOWebSocketTransport: EngineIOTransport, WebSocketSessionHandl
     }
 
     private func deliver(binary: Bool, _ bytes: [UInt8]) {
+        // Same loop (the usual case): a direct call, no closure allocated per frame.
+        if !isRemote { return received(binary: binary, bytes) }
         onSocketLoop { $0.received(binary: binary, bytes) }
     }
 
@@ -121,6 +123,29 @@ final class EngineIOWebSocketTransport: EngineIOTransport, WebSocketSessionHandl
             let box = LoopBound((session, packets), loop: sessionLoop)
             sessionLoop.execute { for packet in box.value.1 { Self.write(packet, to: box.value.0) } }
         }
+    }
+
+    func send(_ packet: EngineIOOutgoing) {
+        guard !isClosed else { return }
+        if !isRemote {
+            Self.write(packet, to: session)
+        } else {
+            let box = LoopBound((session, packet), loop: sessionLoop)
+            sessionLoop.execute { Self.write(box.value.1, to: box.value.0) }
+        }
+    }
+
+    /// Same loop only: from another loop the bytes must be built first and travel to the session's loop.
+    func sendText(writing body: (inout [UInt8]) -> Void) -> Int? {
+        guard !isClosed, !isRemote else { return nil }
+        var count = 0
+        session.sendText { out in
+            out.append(UInt8(ascii: "4"))
+            let start = out.count
+            body(&out)
+            count = out.count - start
+        }
+        return count
     }
 
     private static func write(_ packet: EngineIOOutgoing, to session: WebSocketSession) {

@@ -78,7 +78,7 @@ public final class Connection: IOHandler {
     var state: State
 
     /// Queued output. Chunks are shared, not copied: a broadcast appends the same array to every recipient.
-    var pending: [[UInt8]] = []
+    var pending = WriteQueue()
     var pendingHeadOffset = 0
     public internal(set) var bufferedBytes = 0
     var flushQueued = false
@@ -313,7 +313,6 @@ public final class Connection: IOHandler {
                 remaining = 0
             }
         }
-        if pending.isEmpty { pending = [] }
     }
 
     // MARK: Closing
@@ -367,7 +366,7 @@ public final class Connection: IOHandler {
         loop.connectionCount -= 1
         Glibc.close(fd)
         counter?.release()
-        pending = []
+        pending = WriteQueue()
         bufferedBytes = 0
         if wasConnecting, let onConnect {
             self.onConnect = nil

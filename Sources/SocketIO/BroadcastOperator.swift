@@ -62,7 +62,7 @@ public struct SocketIOBroadcastOperator: Sendable {
 
     @discardableResult
     public func emit(_ event: String, arguments: SocketIOArguments) -> Bool {
-        guard !SocketIOPacket.reservedEvents.contains(event) else { return false }
+        guard !SocketIOPacket.isReserved(event) else { return false }
         namespace.adapter.broadcast(Self.eventPacket(event, arguments, nsp: namespace.name), options: options)
         return true
     }
@@ -71,7 +71,7 @@ public struct SocketIOBroadcastOperator: Sendable {
     /// the timeout (`timeout(_:)`, 10 s when not set), whichever comes first.
     public func emitWithAck(_ event: String, arguments: SocketIOArguments = [], on loop: EventLoop,
                             completion: @escaping @Sendable (SocketIOBroadcastAckResult) -> Void) {
-        guard !SocketIOPacket.reservedEvents.contains(event) else {
+        guard !SocketIOPacket.isReserved(event) else {
             loop.runOrExecute { completion(SocketIOBroadcastAckResult(responses: [], timedOut: false)) }
             return
         }

@@ -39,6 +39,8 @@ public protocol EngineConnection: AnyObject {
     /// What the client sent when it opened the connection.
     var engineHandshake: EngineHandshake { get }
     func send(_ message: EngineMessage)
+    /// One text message that `body` appends, written straight into the outgoing frame where the transport allows.
+    func sendText(writing body: (inout [UInt8]) -> Void)
     /// Sends a message shared with other recipients (the same object for all of them).
     func send(prepared: SharedEngineMessage)
     /// Closes the connection; the transport then reports nothing more to the handler (`closed(reason:)` is not called for a
@@ -46,6 +48,15 @@ public protocol EngineConnection: AnyObject {
     func close()
     /// False while the transport cannot take more data right now (volatile packets are then dropped).
     var isWritable: Bool { get }
+}
+
+extension EngineConnection {
+    /// For connections without a direct path: the bytes become a message.
+    public func sendText(writing body: (inout [UInt8]) -> Void) {
+        var bytes: [UInt8] = []
+        body(&bytes)
+        send(.text(bytes))
+    }
 }
 
 /// What the HTTP upgrade or first polling request said; shared by every socket's `handshake` (not copied per socket).

@@ -87,44 +87,43 @@ public final class SocketIONamespace: Sendable {
     public func nextAckID() -> Int { ackIDs.wrappingAdd(1, ordering: .relaxed).oldValue }
 
     /// Runs `body` for each socket on its own loop: one `execute` per loop (inline for the calling loop, last). Sockets that
-    /// disconnected meanwhile are skipped unless `includeDisconnected`.
+    /// disconnected meanwhile are skipped unless `includeDisconnected`. Per socket this is a loop comparison and the call:
+    /// sockets are grouped by a linear search over the few loops (one per core), not by hashing.
     public static func forEach(_ handles: [SocketIOSocketHandle], includeDisconnected: Bool = false,
                                _ body: @escaping @Sendable (SocketIOSocket) -> Void) {
-        guard !handles.isEmpty else { return }
-        var groups: [ObjectIdentifier: [LoopBound<SocketIOSocket>]] = [:]
-        var loops: [ObjectIdentifier: EventLoop] = [:]
-        var order: [ObjectIdentifier] = []
-        for handle in handles {
-            let key = ObjectIdentifier(handle.loop)
-            if groups[key] == nil {
-                order.append(key)
-                loops[key] = handle.loop
-            }
-            groups[key, default: []].append(handle.socket)
-        }
-        var local: [LoopBound<SocketIOSocket>]?
-        for key in order {
-            let loop = loops[key]!
-            let group = groups[key]!
-            // Inline only when nothing handed to this loop earlier is still waiting: an emit must not overtake one
-            // that another thread queued before it (a count 1 queued from a storage thread, then a count 2 from here).
-            if loop.isInLoop && !loop.hasPendingRemoteTasks {
-                local = group
-                continue
-            }
-            loop.execute {
-                for bound in group {
-                    let socket = bound.value
-                    if includeDisconnected || socket.connected { body(socket) }
-                }
-            }
-        }
-        if let local {
-            for bound in local {
-                let socket = bound.value
+        guard let firstLoop = handles.first?.loop else { return }
+        let run = { @Sendable (sockets: [SocketIOSocketHandle]) in
+            for handle in sockets {
+                let socket = handle.socket.value
                 if includeDisconnected || socket.connected { body(socket) }
             }
         }
+        // Inline only when nothing handed to this loop earlier is still waiting: an emit must not overtake one
+        // that another thread queued before it (a count 1 queued from a storage thread, then a count 2 from here).
+        func runsInline(_ loop: EventLoop) -> Bool { loop.isInLoop && !loop.hasPendingRemoteTasks }
+        if handles.allSatisfy({ $0.loop === firstLoop }) {  // one loop: no grouping at all
+            if runsInline(firstLoop) { run(handles) } else { firstLoop.execute { run(handles) } }
+            return
+        }
+        var groups: [(loop: EventLoop, sockets: [SocketIOSocketHandle])] = []
+        for handle in handles {
+            let loop = handle.loop
+            if let k = groups.firstIndex(where: { $0.loop === loop }) {
+                groups[k].sockets.append(handle)
+            } else {
+                groups.append((loop, [handle]))
+            }
+        }
+        var local: [SocketIOSocketHandle]?
+        for group in groups {
+            if runsInline(group.loop) {
+                local = group.sockets
+                continue
+            }
+            let sockets = group.sockets
+            group.loop.execute { run(sockets) }
+        }
+        if let local { run(local) }
     }
 
     /// Writes the same encoded packet to each socket, on its loop.

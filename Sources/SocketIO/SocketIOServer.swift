@@ -144,19 +144,23 @@ final class SocketIOClient: EngineConnectionHandler {
 
     func receive(_ message: EngineMessage) {
         guard isOpen else { return }
-        let packet: SocketIOPacket?
+        let decoded: SocketIOPacket?
         do {
-            packet = try decoder.add(message)
+            decoded = try decoder.add(message)
         } catch {
             finish(reason: "parse error", closeTransport: true)
             return
         }
-        if let packet { onDecoded(packet) }
+        // Moved, not copied (an `if let` would keep a second reference to the arguments for the call's duration).
+        guard let packet = consume decoded else { return }
+        onDecoded(packet)
     }
 
     func closed(reason: String) { finish(reason: reason, closeTransport: false) }
 
-    private func onDecoded(_ packet: SocketIOPacket) {
+    /// The packet is handed down owned (here and in the socket), so that an event's argument array is not shared and
+    /// dropping its name does not copy it.
+    private func onDecoded(_ packet: consuming SocketIOPacket) {
         let socket = sockets[packet.nsp]
         if socket == nil && packet.type == .connect {
             guard !pending.contains(packet.nsp) else {
@@ -203,6 +207,8 @@ final class SocketIOClient: EngineConnectionHandler {
         // A middleware refused: the namespace may be asked for again.
         if packet.type == .connectError { finishPending(packet.nsp) }
         if volatile && !conn.isWritable { return }
+        // The common packet (no attachments) is encoded straight into the outgoing frame.
+        if packet.attachments.isEmpty { return conn.sendText { packet.encodeHeader(into: &$0) } }
         for message in packet.encode() { conn.send(message) }
     }
 

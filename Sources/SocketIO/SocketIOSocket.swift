@@ -114,7 +114,7 @@ public final class SocketIOSocket {
 
     @discardableResult
     public func emit(_ event: String, arguments: SocketIOArguments, volatile: Bool = false) -> Bool {
-        guard !SocketIOPacket.reservedEvents.contains(event) else { return false }
+        guard !SocketIOPacket.isReserved(event) else { return false }
         if namespace.server.options.connectionStateRecovery != nil {
             // As official: through the adapter, so that the packet gets an offset and is kept for recovery.
             var flags = SocketIOBroadcastFlags()
@@ -131,7 +131,7 @@ public final class SocketIOSocket {
     /// after `timeoutMs` (never, when nil).
     public func emitWithAck(_ event: String, arguments: SocketIOArguments = [], timeoutMs: UInt64? = nil,
                             _ callback: @escaping (SocketIOAckResult) -> Void) {
-        guard !SocketIOPacket.reservedEvents.contains(event) else { return }
+        guard !SocketIOPacket.isReserved(event) else { return }
         let ackID = namespace.nextAckID()
         var packet = SocketIOBroadcastOperator.eventPacket(event, arguments, nsp: nsp)
         packet.id = ackID
@@ -181,7 +181,7 @@ public final class SocketIOSocket {
         client?.write(SocketIOPacket(type: .connect, nsp: nsp, data: .object(reply)))
     }
 
-    func onPacket(_ packet: SocketIOPacket) {
+    func onPacket(_ packet: consuming SocketIOPacket) {
         switch packet.type {
         case .event, .binaryEvent: onEvent(packet)
         case .ack, .binaryAck:
@@ -192,8 +192,8 @@ public final class SocketIOSocket {
         }
     }
 
-    private func onEvent(_ packet: SocketIOPacket) {
-        guard case .array(var values)? = packet.data, !values.isEmpty else { return }
+    private func onEvent(_ packet: consuming SocketIOPacket) {
+        guard case .array(var values)? = packet.data.take(), !values.isEmpty else { return }
         let event: String
         switch values.removeFirst() {
         case .string(let name): event = name

@@ -10,6 +10,34 @@ extension WebSocketProtocolEngine {
     public func encodeBinary(_ bytes: UnsafeRawBufferPointer) -> [UInt8] { encodeMessage(.binary, bytes) }
     public func encodeBinary(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBytes { encodeMessage(.binary, $0) } }
 
+    /// One text frame whose payload `body` appends to the frame buffer itself, after a two-byte header placeholder: the
+    /// caller's encoder writes straight into the bytes that go to the socket (no payload array, no copy). A server
+    /// frame that is not compressed gets its header filled in place (payloads of 126 bytes and more move forward by
+    /// the extended length); a compressed or masked frame is encoded from the written payload, as `encodeText` would.
+    public func encodeText(writing body: (inout [UInt8]) -> Void) -> [UInt8] {
+        guard state == .open else { return [] }
+        var frame: [UInt8] = []
+        frame.reserveCapacity(128)
+        frame.append(0x80 | WebSocketOpcode.text.rawValue)
+        frame.append(0)
+        body(&frame)
+        let length = frame.count - 2
+        if role == .client || (negotiated != nil && length >= deflateConfig.thresholdBytes) {
+            return frame.withUnsafeBytes { encodeMessage(.text, UnsafeRawBufferPointer(rebasing: $0[2...])) }
+        }
+        if length < 126 {
+            frame[1] = UInt8(length)
+        } else if length <= 0xFFFF {
+            frame[1] = 126
+            frame.insert(contentsOf: [UInt8(length >> 8), UInt8(length & 0xFF)], at: 2)
+        } else {
+            frame[1] = 127
+            let l = UInt64(length)
+            frame.insert(contentsOf: (0..<8).map { UInt8(truncatingIfNeeded: l >> UInt64(56 - 8 * $0)) }, at: 2)
+        }
+        return frame
+    }
+
     /// Control payloads are limited to 125 bytes (§5.5); longer is a programming error.
     public func encodePing(_ payload: [UInt8] = []) -> [UInt8] { encodeControl(.ping, payload) }
     public func encodePong(_ payload: [UInt8] = []) -> [UInt8] { encodeControl(.pong, payload) }

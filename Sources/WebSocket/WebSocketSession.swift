@@ -142,6 +142,10 @@ public final class WebSocketSession: ConnectionDelegate {
     @discardableResult
     public func sendText(utf8: [UInt8]) -> Bool { write(utf8.withUnsafeBytes { engine.encodeText($0) }) }
 
+    /// A text message that `body` appends (valid UTF-8, unchecked) straight into its frame buffer.
+    @discardableResult
+    public func sendText(writing body: (inout [UInt8]) -> Void) -> Bool { write(engine.encodeText(writing: body)) }
+
     @discardableResult
     public func sendBinary(_ bytes: [UInt8]) -> Bool { write(engine.encodeBinary(bytes)) }
 

@@ -77,6 +77,27 @@ final class JSONValueTests: XCTestCase {
         XCTAssertThrowsError(try JSONValue.parse("\"\\ud83d\"", options: JSONParseOptions(rejectLoneSurrogates: true)))
     }
 
+    /// Escaped strings are unescaped into scratch sized by a first scan: short and long (stack and heap scratch),
+    /// non-ASCII text around escapes, and errors reported at the first fault in document order.
+    func testEscapedStringsOfAnyLengthAndTheirFirstError() throws {
+        for n in [1, 15, 16, 1023, 1024, 5000] {
+            let plain = String(repeating: "a\u{e9}\"", count: n)
+            let source = "\"" + String(repeating: "a\u{e9}\\\"", count: n) + "\""
+            XCTAssertEqual(try JSONValue.parse(source), .string(plain), "n \(n)")
+            XCTAssertEqual(try JSONValue.parse("\"" + String(repeating: "\\u00e9\\n", count: n) + "\""),
+                           .string(String(repeating: "\u{e9}\n", count: n)), "n \(n)")
+        }
+        let errors: [(String, JSONError)] = [
+            ("\"\\x\nb\"", JSONError(.invalidEscape, offset: 1)),
+            ("\"\\n\nb\"", JSONError(.controlCharacter, offset: 3)),
+            ("\"\\n\\u00", JSONError(.unexpectedEnd, offset: 7)),
+            ("\"\\nab", JSONError(.unexpectedEnd, offset: 5)),
+        ]
+        for (input, error) in errors {
+            XCTAssertThrowsError(try JSONValue.parse(input), "input \(input)") { XCTAssertEqual($0 as? JSONError, error) }
+        }
+    }
+
     func testDeepNestingIsRefusedAtTheLimit() throws {
         let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
         XCTAssertNoThrow(try JSONValue.parse(ok))

@@ -61,6 +61,26 @@ final class FrameCodecTests: XCTestCase {
         }
     }
 
+    /// A frame written in place (the caller appends the payload after a header placeholder) is byte for byte the frame
+    /// `encodeText` makes: every length form, masked in client role, compressed above the threshold.
+    func testTextWrittenInPlaceEqualsEncodedText() {
+        for length in [0, 1, 125, 126, 127, 65535, 65536, 70000] {
+            let text = String(repeating: "a", count: length)
+            XCTAssertEqual(server().encodeText(writing: { $0.append(contentsOf: text.utf8) }), server().encodeText(text),
+                           "length \(length)")
+            let masked = client().encodeText(writing: { $0.append(contentsOf: text.utf8) })
+            XCTAssertEqual(server().feed(masked).events, [.text(Array(text.utf8))], "client length \(length)")
+        }
+        let d = NegotiatedDeflate(serverNoContextTakeover: true, clientNoContextTakeover: false, serverMaxWindowBits: 15,
+                                  clientMaxWindowBits: 12)
+        let json = String(decoding: pseudoRandomBytes(64).map { 0x61 + $0 % 4 }, as: UTF8.self)
+        let text = String(repeating: json, count: 40)
+        let s = server(deflate: d, config: PerMessageDeflateConfiguration())
+        let frame = s.encodeText(writing: { $0.append(contentsOf: text.utf8) })
+        XCTAssertTrue(decodeFrames(frame)[0].rsv1)
+        XCTAssertEqual(client(deflate: d).feed(frame).events, [.text(Array(text.utf8))])
+    }
+
     func testClientMasksWithFreshKeysServerDoesNot() {
         let c = client(), s = server()
         let a = c.encodeText("same"), b = c.encodeText("same")

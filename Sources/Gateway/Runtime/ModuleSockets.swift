@@ -17,7 +17,7 @@ final class ModuleSockets: Sendable {
     private let maxPendingEvents: Int
     private let announcePresence: Bool
     /// namespace → event → handler; fixed before the server accepts anyone.
-    private let handlers: [String: [String: Handler]]
+    private let handlers: [String: EventTable<Handler>]
     private let connectHooks: [String: [(module: String, run: ConnectHandler)]]
     private let disconnectHooks: [String: [(module: String, run: DisconnectHandler)]]
     private let metrics: SocketMetrics
@@ -43,7 +43,7 @@ final class ModuleSockets: Sendable {
                 disconnectHooks[hook.namespace, default: []].append((host.name, hook.handler))
             }
         }
-        self.handlers = handlers
+        self.handlers = handlers.mapValues(EventTable.init)
         self.connectHooks = connectHooks
         self.disconnectHooks = disconnectHooks
         self.runtime = runtime
@@ -151,7 +151,7 @@ final class ModuleSockets: Sendable {
 
         // The closures below stay for the socket's life: they capture `self`, the session (which holds the socket's
         // details) and the namespace's table, not copies of those details (a third of an idle socket's memory before).
-        let table = handlers[nsp] ?? [:]
+        let table = handlers[nsp] ?? EventTable([:])
         socket.onAny { [self, session, table] event, arguments, ack in
             guard let handler = table[event] else {
                 metrics.unknownEvents.increment()

@@ -37,30 +37,42 @@ final class SocketSession {
     /// False when the queue is full (the caller answers the client with an error instead).
     func enqueue(_ job: Job, ack: SocketIOAck?) -> Bool {
         guard queuedCount < maxPending else { return false }
-        pending.append((job, ack))
-        if !running { runNext() }
+        // Idle (the usual case): straight to the handler, the queue untouched.
+        if running { pending.append((job, ack)) } else { run(job, ack: ack) }
         return true
     }
 
+    /// After a reply: the next queued job, if any.
     private func runNext() {
         guard head < pending.count else {
-            pending.removeAll(keepingCapacity: true)
+            if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
             head = 0
             running = false
             return
         }
         let (job, ack) = pending[head]
         head += 1
+        run(job, ack: ack)
+    }
+
+    private func run(_ job: Job, ack: SocketIOAck?) {
         running = true
         let bound = LoopBound((self, ack), loop: loop)
         Task.immediate {
             let reply = await job.run()
-            bound.loop.runOrExecute {
-                let (session, ack) = bound.value
-                session.send(reply, ack: ack)
-                session.runNext()
-            }
+            SocketSession.complete(bound, reply)
         }
+    }
+
+    /// Still on the loop (the handler did not suspend): a direct call, no closure allocated per event.
+    private static func complete(_ bound: LoopBound<(SocketSession, SocketIOAck?)>, _ reply: Reply) {
+        if bound.loop.isInLoop { return finish(bound.value, reply) }
+        bound.loop.execute { finish(bound.value, reply) }
+    }
+
+    private static func finish(_ target: (session: SocketSession, ack: SocketIOAck?), _ reply: Reply) {
+        target.session.send(reply, ack: target.ack)
+        target.session.runNext()
     }
 
     private func send(_ reply: Reply, ack: SocketIOAck?) {
