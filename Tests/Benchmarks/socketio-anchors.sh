@@ -15,8 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
 IDLE_COUNT=${2:-10000}
-PORT_BASE=${ANCHORS_PORT_BASE:-38340}
-FANOUT_IN_FLIGHT=${FANOUT_IN_FLIGHT:-16}  # gateway, uWS, Node, python on the next four ports
+PORT_BASE=${ANCHORS_PORT_BASE:-38340}  # gateway, uWS, Node, python on the next four ports
+FANOUT_IN_FLIGHT=${FANOUT_IN_FLIGHT:-16}
 VENV=${SIO_VENV:-/tmp/socketio-bench-venv}
 NODE_SIO_DIR=${NODE_SIO_DIR:-}
 UWS_RESPONDER_BIN=${UWS_RESPONDER_BIN:-}
@@ -63,6 +63,9 @@ echo '{"socketio": {"announcePresence": false}}' > "$work/config.json"
 token=$("$bin/fitmate-gateway" token --sub bench --ttl 1h --config "$work/config.json" --data-dir "$work/data")
 start_server() { # gateway|uws|node|python
   local p=${port[$1]}
+  # 38000-39999 lies in Linux's ephemeral range: an earlier scenario's client ports (TIME-WAIT included) may hold p.
+  while ss -tanH "( sport = :$p )" | grep -q .; do p=$((p + 10)); done
+  port[$1]=$p
   case $1 in
   gateway)
     find "$work/data" -mindepth 1 ! -name jwt-secret -delete
