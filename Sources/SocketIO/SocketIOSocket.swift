@@ -51,9 +51,9 @@ public final class SocketIOSocket {
 
     weak var client: SocketIOClient?
     private var handlers: [String: [SocketIOEventHandler]] = [:]
-    private var anyHandlers: [(String, SocketIOArguments, SocketIOAck?) -> Void] = []
-    private var disconnectingHandlers: [(String) -> Void] = []
-    private var disconnectHandlers: [(String) -> Void] = []
+    private var anyHandlers = HandlerList<(String, SocketIOArguments, SocketIOAck?) -> Void>()
+    private var disconnectingHandlers = HandlerList<(String) -> Void>()
+    private var disconnectHandlers = HandlerList<(String) -> Void>()
     private var acks: [Int: (SocketIOArguments) -> Void] = [:]
     private var cleanedUp = false
 
@@ -201,7 +201,7 @@ public final class SocketIOSocket {
         }
         let arguments = SocketIOArguments(values, attachments: packet.attachments)
         let ack = packet.id.map { SocketIOAck(socket: self, id: $0) }
-        for handler in anyHandlers { handler(event, arguments, ack) }
+        anyHandlers.forEach { $0(event, arguments, ack) }
         guard connected, let list = handlers[event] else { return }
         for handler in list { handler(arguments, ack) }
     }
@@ -209,14 +209,14 @@ public final class SocketIOSocket {
     /// The official `_onclose`: announce, keep the session for recovery when the reason allows, leave rooms, announce.
     func onClose(reason: String) {
         guard connected else { return }
-        for handler in disconnectingHandlers { handler(reason) }
+        disconnectingHandlers.forEach { $0(reason) }
         if let pid, Self.recoverableReasons.contains(reason) {
             namespace.adapter.persistSession(SocketIOSession(sid: id, pid: pid, rooms: Array(rooms), data: data))
         }
         cleanup()
         client?.remove(self)
         connected = false
-        for handler in disconnectHandlers { handler(reason) }
+        disconnectHandlers.forEach { $0(reason) }
     }
 
     /// Leaves every room and the namespace; later joins are ignored.
@@ -229,4 +229,21 @@ public final class SocketIOSocket {
     static let recoverableReasons: Set<String> = [
         "transport error", "transport close", "forced close", "ping timeout", "server shutting down", "forced server close",
     ]
+}
+
+/// Handlers in registration order, the first one held inline: nearly every socket has exactly one of each kind, and a
+/// one-element array is an allocation kept for the socket's life.
+struct HandlerList<Handler> {
+    private var first: Handler?
+    private var rest: [Handler] = []
+
+    mutating func append(_ handler: Handler) {
+        if first == nil { first = handler } else { rest.append(handler) }
+    }
+
+    func forEach(_ body: (Handler) -> Void) {
+        guard let first else { return }
+        body(first)
+        for handler in rest { body(handler) }
+    }
 }
