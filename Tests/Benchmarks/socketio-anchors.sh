@@ -20,15 +20,8 @@ FANOUT_IN_FLIGHT=${FANOUT_IN_FLIGHT:-16}
 VENV=${SIO_VENV:-/tmp/socketio-bench-venv}
 NODE_SIO_DIR=${NODE_SIO_DIR:-}
 UWS_RESPONDER_BIN=${UWS_RESPONDER_BIN:-}
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "socketio-anchors.sh: $*" >&2; exit 1; }
-note() { echo "socketio-anchors.sh: $*" >&2; }
+BENCH_NAME=socketio-anchors.sh
+source Tests/Benchmarks/bench-common.sh
 
 servers=(gateway)
 declare -A label=([gateway]=gateway [uws]="uWS responder" [node]="Node socket.io" [python]=python-socketio)
@@ -45,15 +38,9 @@ if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import socketio, aiohttp,
   python_version=$("$VENV/bin/python" -c 'import importlib.metadata as m; print("python-socketio", m.version("python-socketio"))')
 else note "no python-socketio venv at $VENV (socketio-vs-python.sh makes one): python-socketio is skipped"; fi
 
-swift build -c release --product fitmate-gateway >/dev/null
-swift build -c release --product gateway-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)
+bench_build
 
-hard=$(ulimit -Hn)
-want=65536
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
-ulimit -n "$want"
-[ "$want" -ge $((IDLE_COUNT + 100)) ] || fail "fd hard limit $hard is below $((IDLE_COUNT + 100)); raise it (ulimit -Hn as root)"
+raise_fd_limit "$IDLE_COUNT"
 for s in "${servers[@]}"; do
   if ss -ltnH "sport = :${port[$s]}" | grep -q .; then fail "port ${port[$s]} is in use; set ANCHORS_PORT_BASE (38000-39999)"; fi
 done

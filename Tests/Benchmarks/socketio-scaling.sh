@@ -20,24 +20,12 @@ IDLE=${2:-5000}
 PORT=${SIO_SCALING_PORT:-38630}
 ECHO_IN_FLIGHT=${ECHO_IN_FLIGHT:-4}
 FANOUT_IN_FLIGHT=${FANOUT_IN_FLIGHT:-16}
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "socketio-scaling.sh: $*" >&2; exit 1; }
+BENCH_NAME=socketio-scaling.sh
+source Tests/Benchmarks/bench-common.sh
 
-swift build -c release --product fitmate-gateway >/dev/null
-swift build -c release --product gateway-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)
+bench_build
 
-hard=$(ulimit -Hn)
-want=65536
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
-ulimit -n "$want"
-[ "$want" -ge $((IDLE + 100)) ] || fail "fd hard limit $hard is below $((IDLE + 100)); raise it (ulimit -Hn as root)"
+raise_fd_limit "$IDLE"
 if ss -ltnH "sport = :$PORT" | grep -q .; then fail "port $PORT is in use; set SIO_SCALING_PORT (38000-39999)"; fi
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \

@@ -17,30 +17,18 @@ IDLE_COUNTS=${2:-"1000 10000"}
 GATEWAY_PORT=${SIO_GATEWAY_PORT:-38620}
 PYTHON_PORT=${SIO_PYTHON_PORT:-38621}
 VENV=${SIO_VENV:-/tmp/socketio-bench-venv}
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "socketio-vs-python.sh: $*" >&2; exit 1; }
+BENCH_NAME=socketio-vs-python.sh
+source Tests/Benchmarks/bench-common.sh
 
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
 "$VENV/bin/pip" install -q python-socketio aiohttp uvloop
 python_version=$("$VENV/bin/python" -c 'import importlib.metadata as m; print("python-socketio", m.version("python-socketio"), "on aiohttp", m.version("aiohttp"), "with uvloop", m.version("uvloop"))')
 
-swift build -c release --product fitmate-gateway >/dev/null
-swift build -c release --product gateway-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)
+bench_build
 
 max_idle=0
 for n in $IDLE_COUNTS; do [ "$n" -gt "$max_idle" ] && max_idle=$n; done
-hard=$(ulimit -Hn)
-want=65536
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
-ulimit -n "$want"
-[ "$want" -ge $((max_idle + 100)) ] || fail "fd hard limit $hard is below $((max_idle + 100)); raise it (ulimit -Hn as root)"
+raise_fd_limit "$max_idle"
 for port in "$GATEWAY_PORT" "$PYTHON_PORT"; do
   if ss -ltnH "sport = :$port" | grep -q .; then fail "port $port is in use; set SIO_GATEWAY_PORT / SIO_PYTHON_PORT (38000-39999)"; fi
 done

@@ -12,26 +12,10 @@ CONNECTIONS=${2:-100}
 IDLE_CONNECTIONS=${3:-10000}
 PORT=${WS_BENCH_PORT:-38610}
 WARMUP=2
-work=$(mktemp -d)
-gateway_pid=
-cleanup() {
-  if [ -n "$gateway_pid" ]; then kill "$gateway_pid" 2>/dev/null || true; wait "$gateway_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "websocket-echo.sh: $*" >&2; exit 1; }
-
-swift build -c release --product fitmate-gateway >/dev/null
-swift build -c release --product gateway-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)
-
-# Descriptors: the gateway and the bench each hold one per connection (inherited by both from this shell).
-hard=$(ulimit -Hn)
-want=65536
-if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
-ulimit -n "$want"
-[ "$want" -ge $((IDLE_CONNECTIONS + 100)) ] ||
-  fail "fd hard limit $hard is below $((IDLE_CONNECTIONS + 100)) (idle connections + spare); raise it (ulimit -Hn as root)"
+BENCH_NAME=websocket-echo.sh
+source Tests/Benchmarks/bench-common.sh
+bench_build
+raise_fd_limit "$IDLE_CONNECTIONS"
 # Ephemeral ports: every bench connection takes one from 127.0.0.1 to the one server port.
 read -r port_lo port_hi < /proc/sys/net/ipv4/ip_local_port_range
 [ $((port_hi - port_lo)) -gt "$IDLE_CONNECTIONS" ] ||
@@ -44,18 +28,18 @@ start_gateway() { # compression: true|false
   GATEWAY_LOG_LEVEL=warning GATEWAY_WS_ECHO_PATH=/ws-echo GATEWAY_SHUTDOWN_TIMEOUT_MS=1000 \
     taskset -c 0 "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 --port "$PORT" --loops 1 \
     --data-dir "$work/data" &
-  gateway_pid=$!
+  server_pid=$!
   for _ in $(seq 100); do
-    kill -0 "$gateway_pid" 2>/dev/null || fail "the gateway did not start"
-    if ss -ltnpH "sport = :$PORT" | grep -q "pid=$gateway_pid,"; then sleep 0.5; return; fi
+    kill -0 "$server_pid" 2>/dev/null || fail "the gateway did not start"
+    if ss -ltnpH "sport = :$PORT" | grep -q "pid=$server_pid,"; then sleep 0.5; return; fi
     sleep 0.1
   done
   fail "the gateway is not listening on $PORT after 10 s"
 }
 stop_gateway() {
-  kill "$gateway_pid"
-  wait "$gateway_pid" 2>/dev/null || true
-  gateway_pid=
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
 }
 field() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1"; }
 
@@ -65,7 +49,7 @@ bench() { # compression(true|false) scenario args... -> the JSON line on stdout,
   local deflate_flag=()
   [ "$compression" = true ] && deflate_flag=(--deflate)
   local out
-  out=$(taskset -c 1 "$bin/gateway-bench" "$@" --url "ws://127.0.0.1:$PORT/ws-echo" --server-pid "$gateway_pid" \
+  out=$(taskset -c 1 "$bin/gateway-bench" "$@" --url "ws://127.0.0.1:$PORT/ws-echo" --server-pid "$server_pid" \
         "${deflate_flag[@]}") || echo "websocket-echo.sh: gateway-bench reported errors (exit $?)" >&2
   stop_gateway
   grep -v '^{' <<<"$out" >&2

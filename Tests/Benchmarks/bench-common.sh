@@ -1,0 +1,30 @@
+# Shared by the benchmark scripts (sourced, not run): a scratch directory removed on exit together with the server
+# being measured, release builds of the gateway and the load tool, and a descriptor limit raised for many connections.
+# The sourcing script sets BENCH_NAME first and keeps the pid of the server it starts in `server_pid`.
+
+work=$(mktemp -d)
+server_pid=
+bench_cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap bench_cleanup EXIT
+fail() { echo "$BENCH_NAME: $*" >&2; exit 1; }
+note() { echo "$BENCH_NAME: $*" >&2; }
+
+# Release builds of fitmate-gateway and gateway-bench; `bin` is where they are.
+bench_build() {
+  swift build -c release --product fitmate-gateway >/dev/null
+  swift build -c release --product gateway-bench >/dev/null
+  bin=$(swift build -c release --show-bin-path)
+}
+
+# Raises the soft descriptor limit (to 65536 or the hard limit) for this shell and what it starts: the server and the
+# bench each hold one descriptor per connection. Fails when that leaves no room for $1 connections and some spare.
+raise_fd_limit() {
+  local hard want=65536
+  hard=$(ulimit -Hn)
+  if [ "$hard" != unlimited ] && [ "$hard" -lt "$want" ]; then want=$hard; fi
+  ulimit -n "$want"
+  [ "$want" -ge $(($1 + 100)) ] || fail "fd hard limit $hard is below $(($1 + 100)); raise it (ulimit -Hn as root)"
+}
