@@ -28,3 +28,27 @@ raise_fd_limit() {
   ulimit -n "$want"
   [ "$want" -ge $(($1 + 100)) ] || fail "fd hard limit $hard is below $(($1 + 100)); raise it (ulimit -Hn as root)"
 }
+
+# Waits (10 s at most) until the server started as `server_pid` listens on port $2, then warms it up with a second of
+# Socket.IO acks from gateway-bench (token in `token`), so that no server is measured cold (Node's JIT included).
+await_and_warm_up() { # name port
+  for _ in $(seq 100); do
+    kill -0 "$server_pid" 2>/dev/null || fail "the $1 server did not start"
+    if ss -ltnpH "sport = :$2" | grep -q "pid=$server_pid,"; then
+      taskset -c 1 "$bin/gateway-bench" echo --url "ws://127.0.0.1:$2" --connections 10 --duration 1 --warmup 0 \
+        --auth-token "$token" >/dev/null 2>&1 || true
+      return
+    fi
+    sleep 0.1
+  done
+  fail "the $1 server is not listening on $2 after 10 s"
+}
+
+stop_server() {
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+# The value of JSON key $2 in the one-line JSON object $1.
+field() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1"; }

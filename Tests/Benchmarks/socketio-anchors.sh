@@ -66,24 +66,8 @@ start_server() { # gateway|uws|node|python
   python) taskset -c 0 "$VENV/bin/python" Tests/Benchmarks/python-socketio-server.py "$p" & ;;
   esac
   server_pid=$!
-  for _ in $(seq 100); do
-    kill -0 "$server_pid" 2>/dev/null || fail "the $1 server did not start"
-    if ss -ltnpH "sport = :$p" | grep -q "pid=$server_pid,"; then
-      # Warm-up: a second of acks, so that no server is measured cold (Node's JIT included).
-      taskset -c 1 "$bin/gateway-bench" echo --url "ws://127.0.0.1:$p" --connections 10 --duration 1 --warmup 0 \
-        --auth-token "$token" >/dev/null 2>&1 || true
-      return
-    fi
-    sleep 0.1
-  done
-  fail "the $1 server is not listening on $p after 10 s"
+  await_and_warm_up "$1" "$p"
 }
-stop_server() {
-  kill "$server_pid"
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
-}
-field() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1"; }
 bench() { # server scenario args…: prints the JSON line (stderr progress to the log)
   local server=$1; shift
   start_server "$server"

@@ -65,12 +65,6 @@ try_start_server() {
   done
   fail "the gateway is not listening on $PORT after 10 s"
 }
-stop_server() {
-  kill "$server_pid"
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
-}
-field() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1"; }
 bench() { # loops scheme scenario args…: prints the JSON line (progress to the log)
   local loops=$1 scheme=$2; shift 2
   start_server "$loops" "$scheme"

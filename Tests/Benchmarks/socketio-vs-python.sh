@@ -48,24 +48,8 @@ start_server() { # gateway|python
     port=$PYTHON_PORT
   fi
   server_pid=$!
-  for _ in $(seq 100); do
-    kill -0 "$server_pid" 2>/dev/null || fail "the $1 server did not start"
-    if ss -ltnpH "sport = :$port" | grep -q "pid=$server_pid,"; then
-      # Warm-up: a few hundred acks, so neither server is measured cold.
-      taskset -c 1 "$bin/gateway-bench" echo --url "ws://127.0.0.1:$port" --connections 10 --duration 1 --warmup 0 \
-        --auth-token "$token" >/dev/null 2>&1 || true
-      return
-    fi
-    sleep 0.1
-  done
-  fail "the $1 server is not listening on $port after 10 s"
+  await_and_warm_up "$1" "$port"
 }
-stop_server() {
-  kill "$server_pid"
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
-}
-field() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1"; }
 bench() { # server scenario args…: prints the JSON line (stderr progress to the log)
   local server=$1; shift
   start_server "$server"

@@ -41,7 +41,6 @@ stop_gateway() {
   wait "$server_pid" 2>/dev/null || true
   server_pid=
 }
-field() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1"; }
 
 bench() { # compression(true|false) scenario args... -> the JSON line on stdout, the human summary on stderr
   local compression=$1; shift
