@@ -2,6 +2,7 @@
 // FoundationInternationalization is the smallest import that has it, and only `TimeZone.secondsFromGMT(for:)` is used.
 import FoundationEssentials
 import FoundationInternationalization
+import GatewayProtocol
 
 /// A day of the proleptic Gregorian calendar, as days since 1970-01-01 (H. Hinnant's algorithms: integer only).
 struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -10,24 +11,12 @@ struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     init(daysSinceEpoch: Int) { self.daysSinceEpoch = daysSinceEpoch }
 
     init(year: Int, month: Int, day: Int) {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        daysSinceEpoch = era * 146_097 + dayOfEra - 719_468
+        daysSinceEpoch = Int(Timestamps.days(fromYear: Int64(year), month: Int64(month), day: Int64(day)))
     }
 
     var components: (year: Int, month: Int, day: Int) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        let (year, month, day) = Timestamps.civil(fromDays: Int64(daysSinceEpoch))
+        return (Int(year), Int(month), Int(day))
     }
 
     /// 0 = Sunday … 6 = Saturday (1970-01-01 was a Thursday).

@@ -1,5 +1,8 @@
+import GatewayProtocol
+
 /// Proleptic Gregorian calendar arithmetic on days since 1970-01-01, for wall-clock times read "as if UTC".
-/// Plain integer arithmetic (H. Hinnant's algorithms): the scheduler walks many candidate days and this never allocates.
+/// Plain integer arithmetic (the contract's `Timestamps`, H. Hinnant's algorithms): the scheduler walks many candidate days
+/// and this never allocates.
 struct CivilDate: Equatable {
     var year: Int
     var month: Int
@@ -12,25 +15,11 @@ struct CivilDate: Equatable {
     }
 
     init(daysSinceEpoch: Int) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = Timestamps.civil(fromDays: Int64(daysSinceEpoch))
+        self.init(year: Int(year), month: Int(month), day: Int(day))
     }
 
-    var daysSinceEpoch: Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
+    var daysSinceEpoch: Int { Int(Timestamps.days(fromYear: Int64(year), month: Int64(month), day: Int64(day))) }
 
     /// 0 = Sunday … 6 = Saturday; 1970-01-01 was a Thursday.
     static func weekday(daysSinceEpoch: Int) -> Int {
