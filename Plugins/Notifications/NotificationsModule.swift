@@ -4,7 +4,7 @@ import GatewayProtocol
 
 public struct NotificationsModule: GatewayModule {
     public static let name = "notifications"
-    public static let contractVersion = ContractVersion(major: 0, minor: 3)
+    public static let contractVersion = ContractVersion(major: 0, minor: 4)
 
     private let background: BackgroundWork
 

@@ -49,25 +49,9 @@ struct Templates: Sendable {
     }
 
     private func fill(_ text: String, _ template: String, _ parameters: [String: String]) throws(ModuleError) -> String {
-        var out = ""
-        var rest = Substring(text)
-        while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: "}"),
-                  case let key = rest[afterOpen..<close], !key.isEmpty,
-                  key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                // Not a placeholder: a literal brace.
-                out += "{"
-                rest = rest[afterOpen...]
-                continue
-            }
-            guard let value = parameters[String(key)] else {
-                throw invalid("parameters.\(key) is required by template \(template)")
-            }
-            out += value
-            rest = rest[rest.index(after: close)...]
+        if let missing = TextTemplate.placeholders(text).first(where: { parameters[$0] == nil }) {
+            throw invalid("parameters.\(missing) is required by template \(template)")
         }
-        return out + rest
+        return TextTemplate.fill(text, parameters)
     }
 }

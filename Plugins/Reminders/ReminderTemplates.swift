@@ -69,7 +69,8 @@ struct ReminderTemplates: Sendable {
         let byLocale = texts[name] ?? [:]
         let chosen = Self.localeChain(locale, fallback: defaultLocale).lazy.compactMap { byLocale[$0] }.first
             ?? NotificationText(title: name, message: name)
-        return NotificationText(title: Self.fill(chosen.title, parameters), message: Self.fill(chosen.message, parameters))
+        return NotificationText(title: TextTemplate.fill(chosen.title, parameters),
+                                message: TextTemplate.fill(chosen.message, parameters))
     }
 
     /// `ko-KR` → `["ko-KR", "ko", default]`.
@@ -79,18 +80,5 @@ struct ReminderTemplates: Sendable {
         if let dash = locale.firstIndex(where: { $0 == "-" || $0 == "_" }) { chain.append(String(locale[..<dash])) }
         chain.append(fallback)
         return chain
-    }
-
-    static func fill(_ template: String, _ parameters: [String: String]) -> String {
-        var output = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            output += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { return output + rest[open...] }
-            let name = String(rest[rest.index(after: open)..<close])
-            output += parameters[name] ?? String(rest[open...close])
-            rest = rest[rest.index(after: close)...]
-        }
-        return output + rest
     }
 }

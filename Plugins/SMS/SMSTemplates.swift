@@ -52,34 +52,9 @@ struct SMSTemplates: Sendable {
         guard let template else { throw ModuleError("template: unknown template '\(name)'", status: 400, code: "unknown_template") }
         var values = parameters
         values["appUrl"] = values["appUrl"] ?? appURL
-        if let missing = Self.placeholders(template).first(where: { values[$0] == nil }) {
+        if let missing = TextTemplate.placeholders(template).first(where: { values[$0] == nil }) {
             throw ModuleError("\(missing) is required by the template '\(name)'", status: 400, code: "invalid_payload")
         }
-        return Self.fill(template, values)
-    }
-
-    /// The `{name}`s of a template, in order.
-    static func placeholders(_ template: String) -> [String] {
-        var names: [String] = []
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
-            names.append(String(rest[rest.index(after: open)..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return names
-    }
-
-    /// Replaces each `{name}` whose name has a value; other braces stay as written.
-    static func fill(_ template: String, _ values: [String: String]) -> String {
-        var output = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            output += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { return output + rest[open...] }
-            let name = String(rest[rest.index(after: open)..<close])
-            if let value = values[name] { output += value } else { output += rest[open...close] }
-            rest = rest[rest.index(after: close)...]
-        }
-        return output + rest
+        return TextTemplate.fill(template, values)
     }
 }

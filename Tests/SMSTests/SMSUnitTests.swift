@@ -24,7 +24,7 @@ final class SMSUnitTests: XCTestCase {
     }
 
     func testTemplatesFillKnownPlaceholdersAndFallBackToTheDefaultLocale() throws {
-        XCTAssertEqual(SMSTemplates.fill("{a} and {b} and {c", ["a": "1", "b": "{a}"]), "1 and {a} and {c")
+        XCTAssertEqual(TextTemplate.fill("{a} and {b} and {c", ["a": "1", "b": "{a}"]), "1 and {a} and {c")
         let templates = try SMSTemplates(configured: ["ko": .object(["custom": "[FitMate] {message}"]),
                                                       "ja": .object(["otp": "コード {code}"])],
                                          defaultLocale: "ko", appURL: "https://fitmate.test")
