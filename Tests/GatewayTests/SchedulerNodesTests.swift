@@ -38,18 +38,26 @@ final class SchedulerNodesTests: XCTestCase {
         for node in [nodeA, nodeB] { await node.stop() }
     }
 
-    func testLeaseOfAnotherNodeBlocksUntilItExpires() async throws {
+    /// A node that died mid-run at 00:00 left its row `running` with a lease until `leaseUntilMs`; node-a starts beside
+    /// it with a job due every minute.
+    private func nodeBesideADeadOne(leaseUntilMs: Int64) async throws
+        -> (SQLiteDatabase, ManualSchedulerClock, JobProbe, Scheduler) {
         let database = try await migratedDatabase()
         let clock = ManualSchedulerClock(nowMs: january1 + 30_000)
-        // A node that died mid-run at 00:00 left its row `running`; its lease ends 1 ms after 00:01.
         try await database.execute("""
             INSERT INTO scheduler_runs (module, job, scheduled_at_ms, manual, node, started_at_ms, lease_until_ms, outcome)
             VALUES ('reports', 'digest', ?, 0, 'dead-node', ?, ?, 'running')
-            """, [.integer(january1), .integer(january1), .integer(january1 + minuteMs + 1)])
+            """, [.integer(january1), .integer(january1), .integer(leaseUntilMs)])
         let probe = JobProbe()
         let scheduler = Scheduler(database: database, clock: clock, node: "node-a")
         try await scheduler.add(job("* * * * *", probe), module: "reports")
         await scheduler.start()
+        return (database, clock, probe, scheduler)
+    }
+
+    func testLeaseOfAnotherNodeBlocksUntilItExpires() async throws {
+        // The dead node's lease ends 1 ms after 00:01.
+        let (database, clock, probe, scheduler) = try await nodeBesideADeadOne(leaseUntilMs: january1 + minuteMs + 1)
 
         clock.advance(toMs: january1 + minuteMs)
         try await waitUntilIdle(clock, [scheduler], nextDueMs: january1 + 2 * minuteMs)
@@ -63,16 +71,7 @@ final class SchedulerNodesTests: XCTestCase {
     }
 
     func testLeaseAtItsExactEndNoLongerBlocks() async throws {
-        let database = try await migratedDatabase()
-        let clock = ManualSchedulerClock(nowMs: january1 + 30_000)
-        try await database.execute("""
-            INSERT INTO scheduler_runs (module, job, scheduled_at_ms, manual, node, started_at_ms, lease_until_ms, outcome)
-            VALUES ('reports', 'digest', ?, 0, 'dead-node', ?, ?, 'running')
-            """, [.integer(january1), .integer(january1), .integer(january1 + minuteMs)])
-        let probe = JobProbe()
-        let scheduler = Scheduler(database: database, clock: clock, node: "node-a")
-        try await scheduler.add(job("* * * * *", probe), module: "reports")
-        await scheduler.start()
+        let (_, clock, probe, scheduler) = try await nodeBesideADeadOne(leaseUntilMs: january1 + minuteMs)
         clock.advance(toMs: january1 + minuteMs)
         try await waitUntilIdle(clock, [scheduler], nextDueMs: january1 + 2 * minuteMs)
         XCTAssertEqual(probe.runs.map(\.scheduledAtMs), [january1 + minuteMs])
