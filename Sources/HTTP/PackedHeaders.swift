@@ -13,19 +13,18 @@ public struct PackedHeaders: Sendable, Sequence {
         self.init(headers.fields.lazy.map { ($0.name, $0.value) })
     }
 
-    public init<S: Sequence>(_ fields: S) where S.Element == (String, String) {
+    public init<S: Collection>(_ fields: S) where S.Element == (String, String) {
+        // Sized before filling: the growth slack of appending would otherwise stay for the connection's life.
         var bytes: [UInt8] = []
-        var count = 0
+        bytes.reserveCapacity(fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 2 })
         for (name, value) in fields {
             bytes.append(contentsOf: name.utf8)
             bytes.append(0)
             bytes.append(contentsOf: value.utf8)
             bytes.append(0)
-            count += 1
         }
-        // Exact size: the growth slack of the appends would otherwise stay for the connection's life.
-        storage = Array(bytes)
-        self.count = count
+        storage = bytes
+        count = fields.count
     }
 
     /// The first value of the named field (case-insensitive), or nil.
