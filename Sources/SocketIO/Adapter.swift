@@ -192,6 +192,10 @@ public final class InMemoryAdapter: SocketIOAdapter {
             if options.rooms.isEmpty {
                 return s.sids.keys.filter { !except.contains($0) }
             }
+            // One socket's own room (an emit to a socket id): no set to build.
+            if options.rooms.count == 1, let room = options.rooms.first, s.rooms[room] == nil {
+                return s.inOwnRoom(room) && !except.contains(room) ? [room] : []
+            }
             if options.rooms.count == 1, let members = s.members(options.rooms.first!) {
                 return except.isEmpty ? Array(members) : members.filter { !except.contains($0) }
             }
