@@ -4,7 +4,8 @@ import HTTP
 /// What a socket needs from a transport. Implementations are confined to the socket's loop.
 protocol EngineIOTransport: AnyObject {
     var name: String { get }
-    /// Weak in every implementation: the server's sid table owns the socket.
+    /// Strong, and set to nil by the socket when it lets the transport go (upgrade, close): a weak reference would
+    /// cost the socket a side table for its life.
     var socket: EngineIOSocket? { get set }
     /// Can take a `send` now (the official `writable`): polling while a GET waits; websocket while open.
     var canSend: Bool { get }
@@ -41,8 +42,8 @@ struct PollingRequest {
 
 /// HTTP long-polling (the official `Polling`): one waiting GET per session, POSTs decoded into packets.
 final class EngineIOPollingTransport: EngineIOTransport {
-    let name = "polling"
-    weak var socket: EngineIOSocket?
+    var name: String { "polling" }
+    var socket: EngineIOSocket?
     private let loop: EventLoop
     private let configuration: EngineIOConfiguration
     private var pendingGet: PollingRequest?

@@ -20,7 +20,9 @@ public final class EngineIOSocket {
     public let id: String
     public let loop: EventLoop
     public let handshake: EngineIOHandshake
-    public weak var delegate: EngineIOSocketDelegate?
+    /// Held strongly until the socket closes (then dropped): a weak reference would give the delegate a side table,
+    /// an allocation for the connection's life and a slower reference count on every call.
+    public var delegate: EngineIOSocketDelegate?
 
     enum ReadyState { case open, closing, closed }
     private(set) var readyState = ReadyState.open
@@ -35,7 +37,8 @@ public final class EngineIOSocket {
     private enum PingPhase { case interval, awaitingPong }
     private var pingPhase = PingPhase.interval
     /// The one heartbeat timer, re-armed for every ping and pong (no allocation per ping).
-    private lazy var heartbeat = LoopTimer { [weak self] in self?.heartbeatFired() }
+    /// Unowned: the socket cancels it when it closes, and the server's table keeps the socket until then.
+    private lazy var heartbeat = LoopTimer { [unowned self] in heartbeatFired() }
 
     // Upgrade (polling → websocket).
     private(set) var upgrading = false
@@ -135,7 +138,7 @@ public final class EngineIOSocket {
 
     private func closeTransport(discard: Bool, reason: String) {
         if discard { transport.discard() }
-        transport.close { [weak self] in self?.onClose(reason) }
+        transport.close { [self] in onClose(reason) }
     }
 
     // MARK: Heartbeat
@@ -225,7 +228,7 @@ public final class EngineIOSocket {
         }
         upgrading = true
         candidate = newTransport
-        let timer = upgradeTimer ?? LoopTimer { [weak self] in self?.cancelUpgrade(closeCandidate: true) }
+        let timer = upgradeTimer ?? LoopTimer { [unowned self] in cancelUpgrade(closeCandidate: true) }
         upgradeTimer = timer
         loop.schedule(timer, afterMs: UInt64(configuration.upgradeTimeoutMs))
     }
@@ -251,7 +254,7 @@ public final class EngineIOSocket {
             old.socket = nil
             flush()
             if readyState == .closing && !closeAfterDrain {
-                transport.close { [weak self] in self?.onClose("forced close") }
+                transport.close { [self] in onClose("forced close") }
             }
         default:
             cancelUpgrade(closeCandidate: true)
@@ -262,7 +265,10 @@ public final class EngineIOSocket {
         upgrading = false
         probed = false
         if let upgradeTimer, upgradeTimer.isArmed { loop.cancel(upgradeTimer) }
-        if let candidate, closeCandidate { candidate.close {} }
+        if let candidate, closeCandidate {
+            candidate.close {}
+            candidate.socket = nil
+        }
         candidate = nil
     }
 
@@ -276,7 +282,9 @@ public final class EngineIOSocket {
         writeBuffer = []
         closeAfterDrain = false
         transport.close {}
+        transport.socket = nil
         server.remove(self)
         delegate?.engineSocketDidClose(self, reason: reason)
+        delegate = nil
     }
 }

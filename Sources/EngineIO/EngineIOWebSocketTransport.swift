@@ -9,9 +9,9 @@ import WebSocket
 /// `EventLoop.execute` (FIFO per loop, so packet order is kept both ways): frames received are decoded on the socket's
 /// loop, packets to send are written on the session's loop. `isWritable` is mirrored in an atomic.
 final class EngineIOWebSocketTransport: EngineIOTransport, WebSocketSessionHandler, @unchecked Sendable {
-    let name = "websocket"
+    var name: String { "websocket" }
     /// Socket-loop state.
-    weak var socket: EngineIOSocket?
+    var socket: EngineIOSocket?
     private var isClosed = false
     /// Session-loop state.
     private let session: WebSocketSession

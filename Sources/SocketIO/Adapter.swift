@@ -245,7 +245,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
         clientCount(handles.count)
         SocketIONamespace.forEach(handles) { socket in
             socket.registerAck(id) { args in ack(args) }
-            socket.client?.write(shared: messages, volatile: volatile)
+            socket.client.write(shared: messages, volatile: volatile)
         }
     }
 

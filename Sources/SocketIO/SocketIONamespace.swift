@@ -128,7 +128,7 @@ public final class SocketIONamespace: Sendable {
 
     /// Writes the same encoded packet to each socket, on its loop.
     public func deliver(_ messages: [SharedEngineMessage], to handles: [SocketIOSocketHandle], volatile: Bool) {
-        Self.forEach(handles) { socket in socket.client?.write(shared: messages, volatile: volatile) }
+        Self.forEach(handles) { socket in socket.client.write(shared: messages, volatile: volatile) }
     }
 
     // MARK: Broadcasting
@@ -190,8 +190,8 @@ public final class SocketIONamespace: Sendable {
         }
         let middlewares = self.middlewares
         var run: ((Int) -> Void)!
-        run = { [weak client] index in
-            guard let client, client.isOpen else {
+        run = { index in
+            guard client.isOpen else {
                 socket.cleanup()
                 run = nil
                 return

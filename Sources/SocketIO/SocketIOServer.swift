@@ -133,10 +133,10 @@ final class SocketIOClient: EngineConnectionHandler {
     }
 
     func start() {
-        connectTimer = conn.loop.scheduleTimer(afterMs: server.options.connectTimeoutMs) { [weak self] in
-            guard let self else { return }
-            self.connectTimer = nil
-            if self.sockets.isEmpty { self.close() }
+        // Unowned: cancelled when the client finishes, and the server's table keeps the client until then.
+        connectTimer = conn.loop.scheduleTimer(afterMs: server.options.connectTimeoutMs) { [unowned self] in
+            connectTimer = nil
+            if sockets.isEmpty { close() }
         }
     }
 
@@ -183,13 +183,12 @@ final class SocketIOClient: EngineConnectionHandler {
             return
         }
         pending.insert(name)
-        namespace.add(client: self, auth: auth) { [weak self] socket in
-            guard let self else { return }
-            self.finishPending(name)
-            self.sockets[name] = socket
-            if let timer = self.connectTimer {
-                self.conn.loop.cancel(timer)
-                self.connectTimer = nil
+        namespace.add(client: self, auth: auth) { [self] socket in
+            finishPending(name)
+            sockets[name] = socket
+            if let timer = connectTimer {
+                conn.loop.cancel(timer)
+                connectTimer = nil
             }
         }
     }

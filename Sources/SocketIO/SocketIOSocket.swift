@@ -10,7 +10,9 @@ public enum SocketIOAckResult: Sendable, Equatable {
 
 /// Answers one event that asked for an acknowledgement; only the first call sends.
 public final class SocketIOAck {
-    weak var socket: SocketIOSocket?
+    /// Strong: an answer may come after the socket left; it is then sent as the official server does (the client's
+    /// connection decides). A weak reference would give every socket that is asked for an ack a side table.
+    let socket: SocketIOSocket
     public let id: Int
     public private(set) var sent = false
 
@@ -22,9 +24,9 @@ public final class SocketIOAck {
     public func callAsFunction(_ args: JSONValue...) { send(SocketIOArguments(args)) }
 
     public func send(_ arguments: SocketIOArguments) {
-        guard !sent, let socket else { return }
+        guard !sent else { return }
         sent = true
-        socket.client?.write(SocketIOPacket(type: .ack, nsp: socket.namespace.name, id: id, data: .array(arguments.values),
+        socket.client.write(SocketIOPacket(type: .ack, nsp: socket.namespace.name, id: id, data: .array(arguments.values),
                                             attachments: arguments.attachments))
     }
 }
@@ -49,7 +51,8 @@ public final class SocketIOSocket {
     /// The private session id (connection state recovery only).
     let pid: String?
 
-    weak var client: SocketIOClient?
+    /// Strong, without a cycle for long: the client drops its sockets when it closes or when one leaves.
+    let client: SocketIOClient
     private var handlers: [String: [SocketIOEventHandler]] = [:]
     private var anyHandlers = HandlerList<(String, SocketIOArguments, SocketIOAck?) -> Void>()
     private var disconnectingHandlers = HandlerList<(String) -> Void>()
@@ -122,7 +125,7 @@ public final class SocketIOSocket {
             namespace.adapter.broadcast(SocketIOBroadcastOperator.eventPacket(event, arguments, nsp: nsp),
                                         options: SocketIOBroadcastOptions(rooms: [id], flags: flags))
         } else {
-            client?.write(SocketIOBroadcastOperator.eventPacket(event, arguments, nsp: nsp), volatile: volatile)
+            client.write(SocketIOBroadcastOperator.eventPacket(event, arguments, nsp: nsp), volatile: volatile)
         }
         return true
     }
@@ -136,8 +139,8 @@ public final class SocketIOSocket {
         var packet = SocketIOBroadcastOperator.eventPacket(event, arguments, nsp: nsp)
         packet.id = ackID
         if let timeoutMs {
-            let timer = loop.scheduleTimer(afterMs: timeoutMs) { [weak self] in
-                guard let self, self.acks.removeValue(forKey: ackID) != nil else { return }
+            let timer = loop.scheduleTimer(afterMs: timeoutMs) { [self] in
+                guard acks.removeValue(forKey: ackID) != nil else { return }
                 callback(.timeout)
             }
             acks[ackID] = { [loop] args in
@@ -147,7 +150,7 @@ public final class SocketIOSocket {
         } else {
             acks[ackID] = { args in callback(.ack(args)) }
         }
-        client?.write(packet)
+        client.write(packet)
     }
 
     func registerAck(_ ackID: Int, _ handler: @escaping (SocketIOArguments) -> Void) { acks[ackID] = handler }
@@ -164,9 +167,9 @@ public final class SocketIOSocket {
     public func disconnect(close: Bool = false) {
         guard connected else { return }
         if close {
-            client?.disconnectAll()
+            client.disconnectAll()
         } else {
-            client?.write(SocketIOPacket(type: .disconnect, nsp: nsp))
+            client.write(SocketIOPacket(type: .disconnect, nsp: nsp))
             onClose(reason: "server namespace disconnect")
         }
     }
@@ -178,7 +181,7 @@ public final class SocketIOSocket {
         join(id)
         var reply: JSONObject = ["sid": .string(id)]
         if let pid { reply["pid"] = .string(pid) }
-        client?.write(SocketIOPacket(type: .connect, nsp: nsp, data: .object(reply)))
+        client.write(SocketIOPacket(type: .connect, nsp: nsp, data: .object(reply)))
     }
 
     func onPacket(_ packet: consuming SocketIOPacket) {
@@ -214,9 +217,10 @@ public final class SocketIOSocket {
             namespace.adapter.persistSession(SocketIOSession(sid: id, pid: pid, rooms: Array(rooms), data: data))
         }
         cleanup()
-        client?.remove(self)
+        client.remove(self)
         connected = false
         disconnectHandlers.forEach { $0(reason) }
+        dropHandlers()
     }
 
     /// Leaves every room and the namespace; later joins are ignored.
@@ -224,6 +228,16 @@ public final class SocketIOSocket {
         namespace.adapter.delAll(id)
         namespace.remove(self)
         cleanedUp = true
+        if !connected { dropHandlers() }
+    }
+
+    /// A gone socket's handlers will not run again: dropping them ends the cycles they close (a handler that keeps its
+    /// socket, as the gateway's session does) without weak references.
+    private func dropHandlers() {
+        handlers = [:]
+        anyHandlers = HandlerList()
+        disconnectingHandlers = HandlerList()
+        disconnectHandlers = HandlerList()
     }
 
     static let recoverableReasons: Set<String> = [

@@ -127,12 +127,11 @@ final class ModuleSockets: Sendable {
         }
         let nsp = socket.nsp
         let info = SocketInfo(id: socket.id, namespace: nsp, user: identity, remoteAddress: socket.handshake.address)
-        let session = SocketSession(info: info, socket: socket, maxPending: maxPendingEvents)
+        let session = SocketSession(info: info, socket: socket, wiring: self, events: handlers[nsp] ?? EventTable([:]))
         socket.join(UserRooms.room(for: identity.userId))
         metrics.connected.add(1)
         let runtime = self.runtime
-        let announce = announcePresence
-        if runtime.presence.socketConnected(userId: identity.userId) && announce {
+        if runtime.presence.socketConnected(userId: identity.userId) && announcePresence {
             _ = runtime.messaging.emit("userOnline", [.object(["userId": .string(identity.userId), "socketId": .string(socket.id)])],
                                        to: .everyone)
         }
@@ -149,59 +148,64 @@ final class ModuleSockets: Sendable {
             return .none
         }, ack: nil)
 
-        // The closures below stay for the socket's life: they capture `self`, the session (which holds the socket's
-        // details) and the namespace's table, not copies of those details (a third of an idle socket's memory before).
-        let table = handlers[nsp] ?? EventTable([:])
-        socket.onAny { [self, session, table] event, arguments, ack in
-            guard let handler = table[event] else {
-                metrics.unknownEvents.increment()
-                ack?.send([.object(["error": .string("unknown event \(event)"), "code": .string("unknown_event")])])
-                return
-            }
-            let context = EventContext(name: event, socket: session.info, arguments: arguments, wantsAck: ack != nil)
-            let counters = handler.counters
-            counters.received.increment()
-            let accepted = session.enqueue(SocketSession.Job {
-                let started = ContinuousClock.now
-                defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
-                do {
-                    return .ack(try await handler.run(context))
-                } catch let error as ModuleError {
-                    counters.refused.increment()
-                    return .failure(message: error.message, code: error.code ?? "error", event: event)
-                } catch {
-                    counters.failed.increment()
-                    Log.error("module_handler_failed", ["module": handler.module, "event": event, "error": "\(error)"])
-                    return .failure(message: "internal error", code: "internal", event: event)
-                }
-            }, ack: ack)
-            if !accepted {
-                counters.refused.increment()
-                let message = "too many events in flight (socketio.maxPendingEvents = \(session.maxPending))"
-                if let ack {
-                    ack.send([.object(["error": .string(message), "code": .string("overloaded")])])
-                } else {
-                    session.socket?.emit("error", arguments: [.object(["message": .string(message), "code": .string("overloaded"),
-                                                              "event": .string(event)])])
-                }
-            }
-        }
+        // Each closure captures the session alone, which Swift keeps as the closure's context: no context object per
+        // socket (the session reaches this object and its namespace's table).
+        socket.onAny { [session] event, arguments, ack in session.wiring.received(event, arguments, ack, on: session) }
+        socket.onDisconnect { [session] reason in session.wiring.disconnected(session, reason: reason) }
+    }
 
-        socket.onDisconnect { [self, session] reason in
-            metrics.connected.add(-1)
-            let info = session.info
-            let userId = info.user.userId
-            if runtime.presence.socketDisconnected(userId: userId) && announcePresence {
-                runtime.messaging.emit("userOffline", [.object(["userId": .string(userId)])], to: .everyone)
+    private func received(_ event: String, _ arguments: SocketIOArguments, _ ack: SocketIOAck?, on session: SocketSession) {
+        guard let handler = session.events[event] else {
+            metrics.unknownEvents.increment()
+            ack?.send([.object(["error": .string("unknown event \(event)"), "code": .string("unknown_event")])])
+            return
+        }
+        let context = EventContext(name: event, socket: session.info, arguments: arguments, wantsAck: ack != nil)
+        let counters = handler.counters
+        counters.received.increment()
+        let accepted = session.enqueue(SocketSession.Job {
+            let started = ContinuousClock.now
+            defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
+            do {
+                return .ack(try await handler.run(context))
+            } catch let error as ModuleError {
+                counters.refused.increment()
+                return .failure(message: error.message, code: error.code ?? "error", event: event)
+            } catch {
+                counters.failed.increment()
+                Log.error("module_handler_failed", ["module": handler.module, "event": event, "error": "\(error)"])
+                return .failure(message: "internal error", code: "internal", event: event)
             }
-            guard let goodbyes = disconnectHooks[info.namespace], !goodbyes.isEmpty else { return }
-            // Queued behind the socket's pending events, so a module sees its last events before the goodbye.
-            _ = session.enqueue(SocketSession.Job {
-                for hook in goodbyes { await hook.run(info, reason) }
-                return .none
-            }, ack: nil)
+        }, ack: ack)
+        if !accepted {
+            counters.refused.increment()
+            let message = "too many events in flight (socketio.maxPendingEvents = \(maxPendingEvents))"
+            if let ack {
+                ack.send([.object(["error": .string(message), "code": .string("overloaded")])])
+            } else {
+                session.socket.emit("error", arguments: [.object(["message": .string(message), "code": .string("overloaded"),
+                                                          "event": .string(event)])])
+            }
         }
     }
+
+    private func disconnected(_ session: SocketSession, reason: String) {
+        metrics.connected.add(-1)
+        let info = session.info
+        let userId = info.user.userId
+        if runtime.presence.socketDisconnected(userId: userId) && announcePresence {
+            runtime.messaging.emit("userOffline", [.object(["userId": .string(userId)])], to: .everyone)
+        }
+        guard let goodbyes = disconnectHooks[info.namespace], !goodbyes.isEmpty else { return }
+        // Queued behind the socket's pending events, so a module sees its last events before the goodbye.
+        _ = session.enqueue(SocketSession.Job {
+            for hook in goodbyes { await hook.run(info, reason) }
+            return .none
+        }, ack: nil)
+    }
+
+    /// For the sessions' queues.
+    var maxPending: Int { maxPendingEvents }
 }
 
 /// The gateway's own socket metrics.

@@ -18,25 +18,28 @@ final class SocketSession {
     }
 
     let info: SocketInfo
-    let loop: EventLoop
-    weak var socket: SocketIOSocket?
+    /// Strong: the socket drops its handlers (which hold this session) when it goes, which ends the cycle.
+    let socket: SocketIOSocket
+    /// Shared by every socket: the wiring that made this session, and its namespace's event table.
+    unowned let wiring: ModuleSockets
+    let events: EventTable<ModuleSockets.Handler>
     private var pending: [(Job, SocketIOAck?)] = []
     private var head = 0
     private var running = false
-    let maxPending: Int
 
-    init(info: SocketInfo, socket: SocketIOSocket, maxPending: Int) {
+    init(info: SocketInfo, socket: SocketIOSocket, wiring: ModuleSockets, events: EventTable<ModuleSockets.Handler>) {
         self.info = info
-        self.loop = socket.loop
         self.socket = socket
-        self.maxPending = maxPending
+        self.wiring = wiring
+        self.events = events
     }
 
+    var loop: EventLoop { socket.loop }
     var queuedCount: Int { pending.count - head + (running ? 1 : 0) }
 
     /// False when the queue is full (the caller answers the client with an error instead).
     func enqueue(_ job: Job, ack: SocketIOAck?) -> Bool {
-        guard queuedCount < maxPending else { return false }
+        guard queuedCount < wiring.maxPending else { return false }
         // Idle (the usual case): straight to the handler, the queue untouched.
         if running { pending.append((job, ack)) } else { run(job, ack: ack) }
         return true
@@ -89,7 +92,7 @@ final class SocketSession {
                 ack.send([.object(["error": .string(message), "code": .string(code)])])
             } else {
                 body["event"] = .string(event)
-                socket?.emit("error", arguments: [.object(body)])
+                socket.emit("error", arguments: [.object(body)])
             }
         }
     }
