@@ -112,7 +112,10 @@ public final class EngineIOServer: @unchecked Sendable {
 
     private func makeHandshake(_ head: HTTPRequestHead, remoteAddress: String,
                                isSecure: Bool) -> EngineIOHandshake {
-        EngineIOHandshake(headers: head.headers, remoteAddress: remoteAddress, isSecure: isSecure, url: head.target)
+        guard configuration.keepsHandshakeRequest else {
+            return EngineIOHandshake(headers: HTTPHeaders(), remoteAddress: remoteAddress, isSecure: isSecure, url: "")
+        }
+        return EngineIOHandshake(headers: head.headers, remoteAddress: remoteAddress, isSecure: isSecure, url: head.target)
     }
 
     // MARK: Polling

@@ -86,10 +86,15 @@ public struct EngineIOConfiguration: Sendable {
     /// Compression of polling responses of 1 KB or more, when the client accepts gzip/deflate (done by the HTTP server's
     /// per-loop compressor, whose threshold is `HTTPServerConfiguration.compressionThresholdBytes`).
     public var httpCompression: Bool
+    /// Whether a session keeps its handshake request's header fields and URL (`handshake.headers`, `url`, `query`), as
+    /// the official server does. A server whose code above reads neither turns it off: a browser's headers are the
+    /// largest part of an idle connection. The request is checked (`allowRequest`, CORS) before either way.
+    public var keepsHandshakeRequest: Bool
 
     public init(path: String = "/socket.io/", pingIntervalMs: Int = 25_000, pingTimeoutMs: Int = 20_000,
                 maxPayload: Int = 1_000_000, upgradeTimeoutMs: Int = 10_000, transports: [String] = ["polling", "websocket"],
-                allowUpgrades: Bool = true, perMessageDeflate: Bool = false, httpCompression: Bool = true) {
+                allowUpgrades: Bool = true, perMessageDeflate: Bool = false, httpCompression: Bool = true,
+                keepsHandshakeRequest: Bool = true) {
         var p = path
         while p.hasSuffix("/") { p.removeLast() }
         self.path = p + "/"
@@ -101,6 +106,7 @@ public struct EngineIOConfiguration: Sendable {
         self.allowUpgrades = allowUpgrades
         self.perMessageDeflate = perMessageDeflate
         self.httpCompression = httpCompression
+        self.keepsHandshakeRequest = keepsHandshakeRequest
     }
 }
 

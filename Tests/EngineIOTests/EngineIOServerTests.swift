@@ -2,6 +2,7 @@
 import EventLoop
 import Foundation
 import HTTP
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -46,6 +47,28 @@ final class EngineIOServerTests: XCTestCase {
         XCTAssertEqual(response.text,
                        #"0{"sid":"\#(sid)","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#)
         XCTAssertTrue(waitUntil { self.server.engine.clientsCount == 1 })
+    }
+
+    func testSessionKeepsItsHandshakeRequestUnlessTurnedOff() throws {
+        for keeps in [true, false] {
+            let port = try start(EngineIOConfiguration(keepsHandshakeRequest: keeps))
+            let ws = try TestWebSocket(port: port, target: "/socket.io/?EIO=4&transport=websocket&room=a")
+            let sid = try sid(fromOpenPacket: try ws.receiveText())
+            XCTAssertTrue(waitUntil { self.server.recorder.sockets.withLock { $0[sid] != nil } })
+            let seen = Mutex<(host: String?, url: String, query: [String: String], address: String)?>(nil)
+            server.recorder.withSocket(sid) { socket in
+                seen.withLock { $0 = (socket.handshake.headers["Host"], socket.handshake.url, socket.handshake.query,
+                                      socket.handshake.remoteAddress) }
+            }
+            XCTAssertTrue(waitUntil { seen.withLock { $0 != nil } })
+            let handshake = try XCTUnwrap(seen.withLock { $0 })
+            XCTAssertEqual(handshake.host, keeps ? "127.0.0.1" : nil)
+            XCTAssertEqual(handshake.url, keeps ? "/socket.io/?EIO=4&transport=websocket&room=a" : "")
+            XCTAssertEqual(handshake.query["room"], keeps ? "a" : nil)
+            XCTAssertTrue(handshake.address.hasPrefix("127.0.0.1:"), handshake.address)
+            server.stop()
+            server = nil
+        }
     }
 
     func testWebSocketHandshakeOffersNoUpgrades() throws {

@@ -35,7 +35,9 @@ final class ModuleRuntime: Sendable {
         engineIO = EngineIOServer(http: http, configuration: EngineIOConfiguration(
             path: settings.path, pingIntervalMs: settings.pingIntervalMs, pingTimeoutMs: settings.pingTimeoutMs,
             maxPayload: settings.maxHttpBufferSize, perMessageDeflate: settings.perMessageDeflate,
-            httpCompression: settings.httpCompression))
+            httpCompression: settings.httpCompression,
+            // Modules see a socket's identity and address, never its request: its headers are not kept.
+            keepsHandshakeRequest: false))
         var options = SocketIOServerOptions()
         options.connectTimeoutMs = UInt64(settings.connectTimeoutMs)
         if settings.stateRecovery {
