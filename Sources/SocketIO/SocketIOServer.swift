@@ -255,29 +255,34 @@ final class SocketIOClient: EngineConnectionHandler {
     }
 }
 
-/// A client's sockets by namespace: nearly always one or two, so a short array (scanned, no hashing, one small
-/// allocation) instead of a dictionary kept for the connection's life.
+/// A client's sockets by namespace: nearly always exactly one, held inline (no allocation for the connection's life);
+/// the others in a short array, scanned (no hashing). The socket knows its namespace's name.
 struct SocketsByNamespace {
-    private var entries: [(nsp: String, socket: SocketIOSocket)] = []
+    private var first: SocketIOSocket?
+    private var rest: [SocketIOSocket] = []
 
-    var isEmpty: Bool { entries.isEmpty }
-    var values: [SocketIOSocket] { entries.map(\.socket) }
+    var isEmpty: Bool { first == nil }
+    var values: [SocketIOSocket] { first.map { [$0] + rest } ?? [] }
 
     subscript(nsp: String) -> SocketIOSocket? {
         get {
-            for entry in entries where entry.nsp == nsp { return entry.socket }
-            return nil
+            if let first, first.nsp == nsp { return first }
+            return rest.first { $0.nsp == nsp }
         }
         set {
-            let at = entries.firstIndex { $0.nsp == nsp }
-            switch (at, newValue) {
-            case (let i?, let socket?): entries[i].socket = socket
-            case (let i?, nil): entries.remove(at: i)
-            case (nil, let socket?): entries.append((nsp, socket))
-            case (nil, nil): break
+            if let first, first.nsp == nsp {
+                if let newValue { self.first = newValue } else { self.first = rest.isEmpty ? nil : rest.removeFirst() }
+            } else if let i = rest.firstIndex(where: { $0.nsp == nsp }) {
+                if let newValue { rest[i] = newValue } else { rest.remove(at: i) }
+            } else if let newValue {
+                if first == nil { first = newValue } else { rest.append(newValue) }
             }
+            if rest.isEmpty && rest.capacity > 0 { rest = [] }
         }
     }
 
-    mutating func removeAll() { entries = [] }
+    mutating func removeAll() {
+        first = nil
+        rest = []
+    }
 }

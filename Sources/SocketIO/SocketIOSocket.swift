@@ -33,6 +33,13 @@ public final class SocketIOAck {
 
 public typealias SocketIOEventHandler = (SocketIOArguments, SocketIOAck?) -> Void
 
+/// Hears all of one socket's events and its disconnection, before the `onAny` and `onDisconnect` closures: for a server
+/// that wires every socket the same way, one object per socket where each stored closure costs an allocation of its own.
+public protocol SocketIOSocketListener: AnyObject {
+    func socket(_ socket: SocketIOSocket, received event: String, _ arguments: SocketIOArguments, ack: SocketIOAck?)
+    func socket(_ socket: SocketIOSocket, disconnected reason: String)
+}
+
 /// One client's membership of one namespace. Confined to its connection's loop: use it there only (handlers run there);
 /// from elsewhere, address it by id through the namespace (`namespace.to(socket.id)`).
 public final class SocketIOSocket {
@@ -53,6 +60,8 @@ public final class SocketIOSocket {
 
     /// Strong, without a cycle for long: the client drops its sockets when it closes or when one leaves.
     let client: SocketIOClient
+    /// Held until the socket is gone (see `dropHandlers`).
+    public var listener: SocketIOSocketListener?
     private var handlers: [String: [SocketIOEventHandler]] = [:]
     private var anyHandlers = HandlerList<(String, SocketIOArguments, SocketIOAck?) -> Void>()
     private var disconnectingHandlers = HandlerList<(String) -> Void>()
@@ -204,6 +213,7 @@ public final class SocketIOSocket {
         }
         let arguments = SocketIOArguments(values, attachments: packet.attachments)
         let ack = packet.id.map { SocketIOAck(socket: self, id: $0) }
+        listener?.socket(self, received: event, arguments, ack: ack)
         anyHandlers.forEach { $0(event, arguments, ack) }
         guard connected, let list = handlers[event] else { return }
         for handler in list { handler(arguments, ack) }
@@ -219,6 +229,7 @@ public final class SocketIOSocket {
         cleanup()
         client.remove(self)
         connected = false
+        listener?.socket(self, disconnected: reason)
         disconnectHandlers.forEach { $0(reason) }
         dropHandlers()
     }
@@ -234,6 +245,7 @@ public final class SocketIOSocket {
     /// A gone socket's handlers will not run again: dropping them ends the cycles they close (a handler that keeps its
     /// socket, as the gateway's session does) without weak references.
     private func dropHandlers() {
+        listener = nil
         handlers = [:]
         anyHandlers = HandlerList()
         disconnectingHandlers = HandlerList()

@@ -119,43 +119,67 @@ public final class WebSocketServer: Sendable {
     }
 }
 
-/// The sessions of one loop, touched only on that loop (the count is read from anywhere).
+/// The sessions of one loop, touched only on that loop (the count is read from anywhere). A doubly linked list through
+/// the sessions (`registryNext`/`registryPrevious`): no table entry and no callback object per session. It lives as
+/// long as the server, longer than any session, which is why sessions point back to it unowned.
 final class WebSocketLoopSessions: @unchecked Sendable {
     let dateCache = HTTPDateCache()
-    private var sessions: [ObjectIdentifier: WebSocketSession] = [:]
+    private var head: WebSocketSession?
+    private var sessionCount = 0
     let count = Atomic<Int>(0)
     var closing = false
     private var onEmpty: (@Sendable () -> Void)?
 
     func add(_ session: WebSocketSession) {
-        sessions[ObjectIdentifier(session)] = session
-        count.store(sessions.count, ordering: .relaxed)
-        session.onFinished = { [unowned self] session in self.remove(session) }
+        session.registry = self
+        session.registryNext = head
+        head?.registryPrevious = session
+        head = session
+        sessionCount += 1
+        count.store(sessionCount, ordering: .relaxed)
     }
 
-    private func remove(_ session: WebSocketSession) {
-        sessions.removeValue(forKey: ObjectIdentifier(session))
-        count.store(sessions.count, ordering: .relaxed)
-        if sessions.isEmpty, let onEmpty {
+    /// Called once by a finished session.
+    func remove(_ session: WebSocketSession) {
+        let next = session.registryNext, previous = session.registryPrevious
+        if let previous { previous.registryNext = next } else { head = next }
+        next?.registryPrevious = previous
+        session.registryNext = nil
+        session.registryPrevious = nil
+        session.registry = nil
+        sessionCount -= 1
+        count.store(sessionCount, ordering: .relaxed)
+        if sessionCount == 0, let onEmpty {
             self.onEmpty = nil
             onEmpty()
         }
     }
 
+    private var all: [WebSocketSession] {
+        var sessions: [WebSocketSession] = []
+        sessions.reserveCapacity(sessionCount)
+        var next = head
+        while let session = next {
+            sessions.append(session)
+            next = session.registryNext
+        }
+        return sessions
+    }
+
     func beginClosing(onEmpty: @escaping @Sendable () -> Void) {
         closing = true
         self.onEmpty = onEmpty
-        for session in Array(sessions.values) {
+        for session in all {
             session.close(code: WebSocketCloseCode.goingAway, reason: "server shutting down")
         }
-        if sessions.isEmpty, let callback = self.onEmpty {
+        if sessionCount == 0, let callback = self.onEmpty {
             self.onEmpty = nil
             callback()
         }
     }
 
     func abortAll() {
-        for session in Array(sessions.values) { session.abort() }
+        for session in all { session.abort() }
     }
 }
 

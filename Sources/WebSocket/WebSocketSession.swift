@@ -98,16 +98,32 @@ public final class WebSocketSession: ConnectionDelegate {
     private var readingPausedByQueue = false
     /// TCP is to be closed once the queue is written (closing the connection drops what it has not been given yet).
     private var closeTCPWhenQueueDrains = false
-    private let maxQueuedBytes: Int
+    private var maxQueuedBytes: Int {
+        options.maxQueuedBytes ?? max(connection.limits.maxBufferedBytes, engine.configuration.maxMessageBytes + 16)
+    }
     private static let pumpChunkBytes = 256 * 1024
 
-    private var closeInfo: WebSocketCloseInfo?
-    private var peerClose: (code: UInt16?, reason: String)?
-    private var closeTimer: LoopTimer?
+    /// What only a closing session needs, made when the closing starts: an open session does not carry it.
+    private final class Closing {
+        var info: WebSocketCloseInfo?
+        var peer: (code: UInt16?, reason: String)?
+        var timer: LoopTimer?
+    }
+    private var closingState: Closing?
+    private var closing: Closing {
+        if let closingState { return closingState }
+        let made = Closing()
+        closingState = made
+        return made
+    }
     private var reportedWritable = true
     public private(set) var isClosed = false
-    /// Called once after `onClose` by whoever tracks the session (the server's registry).
-    var onFinished: ((WebSocketSession) -> Void)?
+
+    /// The server's registry of this loop's sessions, told when the session is finished; its list runs through the
+    /// sessions themselves (no table entry or callback per session).
+    unowned(unsafe) var registry: WebSocketLoopSessions?
+    var registryNext: WebSocketSession?
+    unowned(unsafe) var registryPrevious: WebSocketSession?
 
     init(connection: Connection, engine: WebSocketProtocolEngine, subprotocol: String?,
          options: WebSocketSessionOptions) {
@@ -115,8 +131,6 @@ public final class WebSocketSession: ConnectionDelegate {
         self.engine = engine
         self.subprotocol = subprotocol
         self.options = options
-        maxQueuedBytes = options.maxQueuedBytes
-            ?? max(connection.limits.maxBufferedBytes, engine.configuration.maxMessageBytes + 16)
     }
 
     public var loop: EventLoop { connection.loop }
@@ -249,9 +263,9 @@ public final class WebSocketSession: ConnectionDelegate {
         case .ok:
             break
         case .closed(let code):
-            if closeInfo == nil {
-                closeInfo = WebSocketCloseInfo(code: code ?? WebSocketCloseCode.noStatusReceived,
-                                               reason: peerClose?.reason ?? "", wasClean: true)
+            if closing.info == nil {
+                closing.info = WebSocketCloseInfo(code: code ?? WebSocketCloseCode.noStatusReceived,
+                                                  reason: closing.peer?.reason ?? "", wasClean: true)
             }
             if role == .server {
                 closeTCPAfterOutput()
@@ -260,8 +274,8 @@ public final class WebSocketSession: ConnectionDelegate {
                 armCloseTimer()
             }
         case .failed(let code):
-            if closeInfo == nil {
-                closeInfo = WebSocketCloseInfo(code: code, reason: Self.failureReason(code), wasClean: false)
+            if closing.info == nil {
+                closing.info = WebSocketCloseInfo(code: code, reason: Self.failureReason(code), wasClean: false)
             }
             closeTCPAfterOutput()
         }
@@ -287,7 +301,7 @@ public final class WebSocketSession: ConnectionDelegate {
         case .pong(let payload):
             handler?.webSocket(self, pong: payload)
         case .close(let code, let reason):
-            peerClose = (code, reason)
+            closing.peer = (code, reason)
         }
     }
 
@@ -301,7 +315,7 @@ public final class WebSocketSession: ConnectionDelegate {
     }
 
     private func armCloseTimer() {
-        let timer = closeTimer ?? LoopTimer { [weak self] in
+        let timer = closing.timer ?? LoopTimer { [weak self] in
             guard let self, !self.isClosed else { return }
             if self.role == .client && self.engine.state == .closed && self.queue.isEmpty {
                 self.connection.close()  // handshake done, the server just did not close TCP: a clean end
@@ -309,7 +323,7 @@ public final class WebSocketSession: ConnectionDelegate {
                 self.connection.closeNow()
             }
         }
-        closeTimer = timer
+        closing.timer = timer
         loop.schedule(timer, afterMs: options.closeTimeoutMs)
     }
 
@@ -329,20 +343,20 @@ public final class WebSocketSession: ConnectionDelegate {
     public func connectionDidClose(_ connection: Connection, reason: ConnectionCloseReason) {
         guard !isClosed else { return }
         isClosed = true
-        if let closeTimer, closeTimer.isArmed { loop.cancel(closeTimer) }
-        closeTimer = nil
+        let closing = closingState
+        closingState = nil
+        if let timer = closing?.timer, timer.isArmed { loop.cancel(timer) }
         queue = []
         queuedBytes = 0
-        var info = closeInfo ?? WebSocketCloseInfo(code: WebSocketCloseCode.abnormalClosure, reason: reason.description,
-                                                   wasClean: false)
-        if closeInfo == nil, let peerClose {
-            info = WebSocketCloseInfo(code: peerClose.code ?? WebSocketCloseCode.noStatusReceived,
-                                      reason: peerClose.reason, wasClean: true)
+        var info = closing?.info ?? WebSocketCloseInfo(code: WebSocketCloseCode.abnormalClosure,
+                                                       reason: reason.description, wasClean: false)
+        if closing?.info == nil, let peer = closing?.peer {
+            info = WebSocketCloseInfo(code: peer.code ?? WebSocketCloseCode.noStatusReceived, reason: peer.reason,
+                                      wasClean: true)
         }
         let handler = self.handler
         self.handler = nil
         handler?.webSocketClosed(self, info: info)
-        onFinished?(self)
-        onFinished = nil
+        registry?.remove(self)
     }
 }

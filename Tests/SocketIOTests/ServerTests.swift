@@ -112,6 +112,28 @@ final class ServerTests: XCTestCase {
         XCTAssertTrue(client.wire.closedByServer)
     }
 
+    func testListenerHearsBeforeTheClosuresAndIsDroppedWithItsSocket() {
+        let log = Log()
+        let listeners = Mutex<[WeakListener]>([])
+        let server = SocketIOServer()
+        server.sockets.onConnection { socket in
+            let listener = RecordingListener(socket: socket, log: log)  // holds its socket, as the gateway's session does
+            socket.listener = listener
+            listeners.withLock { $0.append(WeakListener(value: listener)) }
+            socket.onAny { event, _, _ in log.add("closure \(event)") }
+            socket.onDisconnect { reason in log.add("closure \(reason)") }
+        }
+        let client = TestClient(server: server, loop: group.loops[0])
+        _ = client.connect()
+        client.send("21[\"hello\",1]")
+        XCTAssertEqual(log.wait(for: 2), ["listener hello [1] ack", "closure hello"])
+        client.send("1")
+        XCTAssertEqual(log.wait(for: 4), ["listener hello [1] ack", "closure hello",
+                                          "listener client namespace disconnect", "closure client namespace disconnect"])
+        XCTAssertTrue(waitUntil { listeners.withLock { $0.count == 1 && $0[0].value == nil } },
+                      "the socket and its listener hold each other until it disconnects, then both go")
+    }
+
     func testTransportCloseReachesEverySocket() {
         let log = Log()
         let server = officialServer(log: log)
@@ -238,4 +260,21 @@ enum DispatchQueueless {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
+}
+
+private final class RecordingListener: SocketIOSocketListener, @unchecked Sendable {
+    let socket: SocketIOSocket
+    let log: Log
+    init(socket: SocketIOSocket, log: Log) {
+        self.socket = socket
+        self.log = log
+    }
+    func socket(_ socket: SocketIOSocket, received event: String, _ arguments: SocketIOArguments, ack: SocketIOAck?) {
+        log.add("listener \(event) [\(arguments.values.map(\.description).joined(separator: ","))] \(ack == nil ? "" : "ack")")
+    }
+    func socket(_ socket: SocketIOSocket, disconnected reason: String) { log.add("listener \(reason)") }
+}
+
+private struct WeakListener: @unchecked Sendable {
+    weak var value: RecordingListener?
 }

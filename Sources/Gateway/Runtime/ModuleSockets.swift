@@ -94,17 +94,12 @@ final class ModuleSockets: Sendable {
         }
     }
 
-    /// The verified claims live in `socket.data` so that they survive a recovered reconnection, which skips the
-    /// middlewares; the identity is rebuilt from them at connect. Only the claims, at their exact size: `data` stays as
-    /// long as the socket.
+    /// A gateway socket's `data` is its verified claims (nothing else writes it): they survive a recovered reconnection,
+    /// which skips the middlewares, and the identity is rebuilt from them at connect. Stored as they are, at their exact
+    /// size, not wrapped in another object: `data` stays as long as the socket.
     private static func store(_ claims: JSONObject, in socket: SocketIOSocket) {
-        var data = JSONObject(minimumCapacity: socket.data.count + 1)
-        for (key, value) in socket.data { data.updateValue(value, forKey: key) }
-        data[claimsKey] = .object(claims.exactlySized)
-        socket.data = data
+        socket.data = claims.exactlySized
     }
-
-    private static let claimsKey = "verifiedClaims"
 
     /// A verified bearer token is not kept for the socket's life: it is a credential (no reason to hold it in memory
     /// for hours) and the largest part of an idle socket's handshake.
@@ -114,8 +109,7 @@ final class ModuleSockets: Sendable {
     }
 
     private func identity(of socket: SocketIOSocket) -> Identity? {
-        guard let claims = socket.data[Self.claimsKey]?.objectValue else { return nil }
-        return verifier.identity(fromVerifiedClaims: claims)
+        verifier.identity(fromVerifiedClaims: socket.data)
     }
 
     // MARK: Connected sockets (on the socket's loop)
@@ -148,13 +142,12 @@ final class ModuleSockets: Sendable {
             return .none
         }, ack: nil)
 
-        // Each closure captures the session alone, which Swift keeps as the closure's context: no context object per
-        // socket (the session reaches this object and its namespace's table).
-        socket.onAny { [session] event, arguments, ack in session.wiring.received(event, arguments, ack, on: session) }
-        socket.onDisconnect { [session] reason in session.wiring.disconnected(session, reason: reason) }
+        // The session is the socket's listener (no closure objects per socket); it reaches this object and its
+        // namespace's table.
+        socket.listener = session
     }
 
-    private func received(_ event: String, _ arguments: SocketIOArguments, _ ack: SocketIOAck?, on session: SocketSession) {
+    func received(_ event: String, _ arguments: SocketIOArguments, _ ack: SocketIOAck?, on session: SocketSession) {
         guard let handler = session.events[event] else {
             metrics.unknownEvents.increment()
             ack?.send([.object(["error": .string("unknown event \(event)"), "code": .string("unknown_event")])])
@@ -189,7 +182,7 @@ final class ModuleSockets: Sendable {
         }
     }
 
-    private func disconnected(_ session: SocketSession, reason: String) {
+    func disconnected(_ session: SocketSession, reason: String) {
         metrics.connected.add(-1)
         let info = session.info
         let userId = info.user.userId

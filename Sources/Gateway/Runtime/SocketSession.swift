@@ -97,3 +97,11 @@ final class SocketSession {
         }
     }
 }
+
+extension SocketSession: SocketIOSocketListener {
+    func socket(_ socket: SocketIOSocket, received event: String, _ arguments: SocketIOArguments, ack: SocketIOAck?) {
+        wiring.received(event, arguments, ack, on: self)
+    }
+
+    func socket(_ socket: SocketIOSocket, disconnected reason: String) { wiring.disconnected(self, reason: reason) }
+}
