@@ -29,6 +29,8 @@ public final class EngineIOServer: @unchecked Sendable {
     private let webSockets: WebSocketServer
     /// The upgrade being accepted on each loop, between our verification and `WebSocketServer`'s `onOpen`.
     private let pendingUpgrades: [PendingUpgradeSlot]
+    /// Per loop, by `EventLoop.index`.
+    let heartbeats: [EngineIOHeartbeats]
     let upgrades: [String]
 
     public init(http: HTTPServer, configuration: EngineIOConfiguration = EngineIOConfiguration()) {
@@ -36,6 +38,7 @@ public final class EngineIOServer: @unchecked Sendable {
         self.configuration = configuration
         webSockets = WebSocketServer(group: http.group)
         pendingUpgrades = http.group.loops.map { _ in PendingUpgradeSlot() }
+        heartbeats = http.group.loops.map { EngineIOHeartbeats(loop: $0) }
         upgrades = configuration.allowUpgrades && configuration.transports.contains("websocket") ? ["websocket"] : []
 
         let compression = configuration.perMessageDeflate ? PerMessageDeflateConfiguration() : nil

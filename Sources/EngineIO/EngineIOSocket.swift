@@ -34,11 +34,12 @@ public final class EngineIOSocket {
     /// `close()` waits for the write buffer to reach the transport first.
     private var closeAfterDrain = false
 
-    private enum PingPhase { case interval, awaitingPong }
-    private var pingPhase = PingPhase.interval
-    /// The one heartbeat timer, re-armed for every ping and pong (no allocation per ping).
-    /// Unowned: the socket cancels it when it closes, and the server's table keeps the socket until then.
-    private lazy var heartbeat = LoopTimer { [unowned self] in heartbeatFired() }
+    /// The heartbeat, kept by the loop's `EngineIOHeartbeats` (no timer object per session).
+    var heartbeatPhase = EngineIOHeartbeats.Phase.idle
+    var heartbeatDeadlineMs: UInt64 = 0
+    var heartbeatNext: EngineIOSocket?
+    unowned(unsafe) var heartbeatPrevious: EngineIOSocket?
+    private var heartbeats: EngineIOHeartbeats { server.heartbeats[loop.index] }
 
     // Upgrade (polling → websocket).
     private(set) var upgrading = false
@@ -144,22 +145,20 @@ public final class EngineIOSocket {
     // MARK: Heartbeat
 
     private func schedulePing() {
-        pingPhase = .interval
-        loop.schedule(heartbeat, afterMs: UInt64(configuration.pingIntervalMs))
+        heartbeats.arm(self, .waitingToPing, deadlineMs: loop.nowMs &+ UInt64(configuration.pingIntervalMs))
     }
 
-    private func heartbeatFired() {
+    func heartbeatFired(phase: EngineIOHeartbeats.Phase) {
         guard readyState != .closed else { return }
-        switch pingPhase {
-        case .interval:
+        switch phase {
+        case .waitingToPing:
             sendPacket(.packet(.ping([])))
-            pingPhase = .awaitingPong
             // Counted from when the ping was due, not from when a busy loop got to it: the client's view of time.
-            let due = heartbeat.deadlineMs &+ UInt64(configuration.pingTimeoutMs)
-            let now = loop.nowMs
-            loop.schedule(heartbeat, afterMs: due > now ? due - now : 0)
-        case .awaitingPong:
+            heartbeats.arm(self, .waitingForPong, deadlineMs: heartbeatDeadlineMs &+ UInt64(configuration.pingTimeoutMs))
+        case .waitingForPong:
             onClose("ping timeout")
+        case .idle:
+            break
         }
     }
 
@@ -167,7 +166,7 @@ public final class EngineIOSocket {
     /// same loop iteration as the expiry must not find the session alive.
     func closeIfPingTimedOut() -> Bool {
         guard readyState != .closed else { return true }
-        guard pingPhase == .awaitingPong, heartbeat.isArmed, loop.nowMs >= heartbeat.deadlineMs else { return false }
+        guard heartbeatPhase == .waitingForPong, loop.nowMs >= heartbeatDeadlineMs else { return false }
         onClose("ping timeout")
         return true
     }
@@ -277,7 +276,7 @@ public final class EngineIOSocket {
     func onClose(_ reason: String) {
         guard readyState != .closed else { return }
         readyState = .closed
-        if heartbeat.isArmed { loop.cancel(heartbeat) }
+        heartbeats.disarm(self)
         cancelUpgrade(closeCandidate: true)
         writeBuffer = []
         closeAfterDrain = false
