@@ -3,11 +3,27 @@ import GatewayProtocol
 import Synchronization
 
 /// A connected socket as seen from other threads: its id and loop, and the socket itself for use on that loop only.
-public struct SocketIOSocketHandle: Sendable {
-    public let id: SocketID
-    public var loop: EventLoop { socket.loop }
-    let socket: LoopBound<SocketIOSocket>
-    let object: ObjectIdentifier
+public struct SocketIOSocketHandle: @unchecked Sendable {
+    /// Off its loop only its constants are read (id, loop); the socket itself is handed out on its loop only. One
+    /// reference, as the namespace keeps a handle per connected socket (it kept id, loop and identity copies before).
+    private let object: SocketIOSocket
+
+    init(_ socket: SocketIOSocket) { object = socket }
+
+    public var id: SocketID { object.id }
+    public var loop: EventLoop { object.loop }
+    var socket: SocketIOSocket {
+        precondition(loop.isInLoop, "a socket was used off its loop")
+        return object
+    }
+    func refers(to socket: SocketIOSocket) -> Bool { object === socket }
+}
+
+extension SocketIOSocketHandle {
+    var identity: ObjectIdentifier { ObjectIdentifier(object) }
+
+    /// The socket when it lives on `loop`, for a caller that runs on `loop` (checked once for a whole walk).
+    func socket(ifOn loop: EventLoop) -> SocketIOSocket? { object.loop === loop ? object : nil }
 }
 
 /// Calls `next()` to let a connection through a middleware, or `next(SocketIOConnectError(...))` to refuse it. May be called
@@ -83,52 +99,51 @@ public final class SocketIONamespace: Sendable {
         }
     }
 
+    /// The handle of a socket connected here.
+    func handle(_ id: SocketID) -> SocketIOSocketHandle? { state.withLock { $0.sockets[id] } }
+
+    /// Every connected socket: the table itself, shared until it next changes (no copy per broadcast to everyone).
+    var socketTable: [SocketID: SocketIOSocketHandle] { state.withLock { $0.sockets } }
+
     /// The next ack id of this namespace (shared by its sockets and broadcasts, as official).
     public func nextAckID() -> Int { ackIDs.wrappingAdd(1, ordering: .relaxed).oldValue }
 
     /// Runs `body` for each socket on its own loop: one `execute` per loop (inline for the calling loop, last). Sockets that
-    /// disconnected meanwhile are skipped unless `includeDisconnected`. Per socket this is a loop comparison and the call:
-    /// sockets are grouped by a linear search over the few loops (one per core), not by hashing.
+    /// disconnected meanwhile are skipped unless `includeDisconnected`.
     public static func forEach(_ handles: [SocketIOSocketHandle], includeDisconnected: Bool = false,
                                _ body: @escaping @Sendable (SocketIOSocket) -> Void) {
-        guard let firstLoop = handles.first?.loop else { return }
-        let run = { @Sendable (sockets: [SocketIOSocketHandle]) in
-            for handle in sockets {
-                let socket = handle.socket.value
+        forEach(SocketIORecipients(.list(handles)), includeDisconnected: includeDisconnected, body)
+    }
+
+    /// The same for what an adapter found: each loop walks the recipients itself and takes its own sockets, so nothing is
+    /// grouped or copied per recipient beforehand.
+    static func forEach(_ recipients: SocketIORecipients, includeDisconnected: Bool = false,
+                        _ body: @escaping @Sendable (SocketIOSocket) -> Void) {
+        let run = { @Sendable (loop: EventLoop) in
+            recipients.forEach(on: loop) { socket in
                 if includeDisconnected || socket.connected { body(socket) }
             }
         }
         // Inline only when nothing handed to this loop earlier is still waiting: an emit must not overtake one
         // that another thread queued before it (a count 1 queued from a storage thread, then a count 2 from here).
-        func runsInline(_ loop: EventLoop) -> Bool { loop.isInLoop && !loop.hasPendingRemoteTasks }
-        if handles.allSatisfy({ $0.loop === firstLoop }) {  // one loop: no grouping at all
-            if runsInline(firstLoop) { run(handles) } else { firstLoop.execute { run(handles) } }
-            return
-        }
-        var groups: [(loop: EventLoop, sockets: [SocketIOSocketHandle])] = []
-        for handle in handles {
-            let loop = handle.loop
-            if let k = groups.firstIndex(where: { $0.loop === loop }) {
-                groups[k].sockets.append(handle)
+        var local: EventLoop?
+        for loop in recipients.loops {
+            if loop.isInLoop && !loop.hasPendingRemoteTasks {
+                local = loop
             } else {
-                groups.append((loop, [handle]))
+                loop.execute { run(loop) }
             }
-        }
-        var local: [SocketIOSocketHandle]?
-        for group in groups {
-            if runsInline(group.loop) {
-                local = group.sockets
-                continue
-            }
-            let sockets = group.sockets
-            group.loop.execute { run(sockets) }
         }
         if let local { run(local) }
     }
 
     /// Writes the same encoded packet to each socket, on its loop.
     public func deliver(_ messages: [SharedEngineMessage], to handles: [SocketIOSocketHandle], volatile: Bool) {
-        Self.forEach(handles) { socket in socket.client.write(shared: messages, volatile: volatile) }
+        deliver(messages, to: SocketIORecipients(.list(handles)), volatile: volatile)
+    }
+
+    func deliver(_ messages: [SharedEngineMessage], to recipients: SocketIORecipients, volatile: Bool) {
+        Self.forEach(recipients) { socket in socket.client.write(shared: messages, volatile: volatile) }
     }
 
     // MARK: Broadcasting
@@ -216,8 +231,7 @@ public final class SocketIONamespace: Sendable {
     }
 
     private func doConnect(_ socket: SocketIOSocket, connected: (SocketIOSocket) -> Void) {
-        let handle = SocketIOSocketHandle(id: socket.id, socket: LoopBound(socket, loop: socket.loop),
-                                          object: ObjectIdentifier(socket))
+        let handle = SocketIOSocketHandle(socket)
         let handlers = state.withLock { s -> [SocketIOConnectionHandler] in
             s.sockets[socket.id] = handle
             return s.connectionHandlers
@@ -229,7 +243,7 @@ public final class SocketIONamespace: Sendable {
 
     func remove(_ socket: SocketIOSocket) {
         state.withLock { s in
-            if let handle = s.sockets[socket.id], handle.object == ObjectIdentifier(socket) { s.sockets[socket.id] = nil }
+            if let handle = s.sockets[socket.id], handle.refers(to: socket) { s.sockets[socket.id] = nil }
         }
     }
 
