@@ -3,11 +3,20 @@ import GatewayProtocol
 import Synchronization
 
 /// A connected socket as seen from other threads: its id and loop, and the socket itself for use on that loop only.
-public struct SocketIOSocketHandle: Sendable {
-    public let id: SocketID
-    public var loop: EventLoop { socket.loop }
-    let socket: LoopBound<SocketIOSocket>
-    let object: ObjectIdentifier
+public struct SocketIOSocketHandle: @unchecked Sendable {
+    /// Off its loop only its constants are read (id, loop); the socket itself is handed out on its loop only. One
+    /// reference, as the namespace keeps a handle per connected socket (it kept id, loop and identity copies before).
+    private let object: SocketIOSocket
+
+    init(_ socket: SocketIOSocket) { object = socket }
+
+    public var id: SocketID { object.id }
+    public var loop: EventLoop { object.loop }
+    var socket: SocketIOSocket {
+        precondition(loop.isInLoop, "a socket was used off its loop")
+        return object
+    }
+    func refers(to socket: SocketIOSocket) -> Bool { object === socket }
 }
 
 /// Calls `next()` to let a connection through a middleware, or `next(SocketIOConnectError(...))` to refuse it. May be called
@@ -94,7 +103,7 @@ public final class SocketIONamespace: Sendable {
         guard let firstLoop = handles.first?.loop else { return }
         let run = { @Sendable (sockets: [SocketIOSocketHandle]) in
             for handle in sockets {
-                let socket = handle.socket.value
+                let socket = handle.socket
                 if includeDisconnected || socket.connected { body(socket) }
             }
         }
@@ -216,8 +225,7 @@ public final class SocketIONamespace: Sendable {
     }
 
     private func doConnect(_ socket: SocketIOSocket, connected: (SocketIOSocket) -> Void) {
-        let handle = SocketIOSocketHandle(id: socket.id, socket: LoopBound(socket, loop: socket.loop),
-                                          object: ObjectIdentifier(socket))
+        let handle = SocketIOSocketHandle(socket)
         let handlers = state.withLock { s -> [SocketIOConnectionHandler] in
             s.sockets[socket.id] = handle
             return s.connectionHandlers
@@ -229,7 +237,7 @@ public final class SocketIONamespace: Sendable {
 
     func remove(_ socket: SocketIOSocket) {
         state.withLock { s in
-            if let handle = s.sockets[socket.id], handle.object == ObjectIdentifier(socket) { s.sockets[socket.id] = nil }
+            if let handle = s.sockets[socket.id], handle.refers(to: socket) { s.sockets[socket.id] = nil }
         }
     }
 
