@@ -41,13 +41,21 @@ public final class EngineIOSocket {
     unowned(unsafe) var heartbeatPrevious: EngineIOSocket?
     private var heartbeats: EngineIOHeartbeats { server.heartbeats[loop.index] }
 
-    // Upgrade (polling → websocket).
-    private(set) var upgrading = false
+    /// An upgrade in progress (polling → websocket), from the WebSocket's arrival to its end; a session that started
+    /// on WebSocket never makes one.
+    private final class Upgrade {
+        let candidate: EngineIOTransport
+        let timer: LoopTimer
+        var probed = false
+        init(candidate: EngineIOTransport, timer: LoopTimer) {
+            self.candidate = candidate
+            self.timer = timer
+        }
+    }
+    private var upgrade: Upgrade?
     private(set) var upgraded = false
-    private var candidate: EngineIOTransport?
-    var upgradeCandidate: EngineIOTransport? { candidate }
-    private var probed = false
-    private var upgradeTimer: LoopTimer?
+    var upgrading: Bool { upgrade != nil }
+    var upgradeCandidate: EngineIOTransport? { upgrade?.candidate }
 
     init(id: String, server: EngineIOServer, loop: EventLoop, handshake: EngineIOHandshake, transport: EngineIOTransport) {
         self.id = id
@@ -175,8 +183,8 @@ public final class EngineIOSocket {
 
     /// A packet from `from`, which is either the current transport or an upgrade candidate.
     func transport(_ from: EngineIOTransport, didReceive packet: EngineIOPacket?) {
-        if from === candidate {
-            candidatePacket(packet)
+        if let upgrade, from === upgrade.candidate {
+            candidatePacket(packet, upgrade)
             return
         }
         guard from === transport, readyState != .closed else { return }
@@ -201,7 +209,7 @@ public final class EngineIOSocket {
     }
 
     func transportDidClose(_ from: EngineIOTransport, error: Bool) {
-        if from === candidate {
+        if from === upgrade?.candidate {
             cancelUpgrade(closeCandidate: false)
             return
         }
@@ -213,7 +221,7 @@ public final class EngineIOSocket {
     func transportReady(_ from: EngineIOTransport) {
         guard from === transport else { return }
         flush()
-        if probed && upgrading && transport.canSend { transport.send([.packet(.noop)]) }
+        if upgrade?.probed == true && transport.canSend { transport.send([.packet(.noop)]) }
     }
 
     // MARK: Upgrade
@@ -221,25 +229,24 @@ public final class EngineIOSocket {
     /// A WebSocket arrived for this sid. Accepted once, while on polling; otherwise closed (as the official server).
     func maybeUpgrade(_ newTransport: EngineIOTransport) {
         newTransport.socket = self
-        guard readyState == .open, !upgrading, !upgraded, transport.name == "polling" else {
+        guard readyState == .open, upgrade == nil, !upgraded, transport.name == "polling" else {
             newTransport.close {}
             return
         }
-        upgrading = true
-        candidate = newTransport
-        let timer = upgradeTimer ?? LoopTimer { [unowned self] in cancelUpgrade(closeCandidate: true) }
-        upgradeTimer = timer
+        // Unowned: cancelled when the upgrade ends, which the socket's close also does.
+        let timer = LoopTimer { [unowned self] in cancelUpgrade(closeCandidate: true) }
+        upgrade = Upgrade(candidate: newTransport, timer: timer)
         loop.schedule(timer, afterMs: UInt64(configuration.upgradeTimeoutMs))
     }
 
-    private func candidatePacket(_ packet: EngineIOPacket?) {
-        guard let candidate else { return }
+    private func candidatePacket(_ packet: EngineIOPacket?, _ upgrade: Upgrade) {
+        let candidate = upgrade.candidate
         switch packet {
         case .ping(let data) where data == EngineIOPacket.probe:
             if (candidate as? EngineIOWebSocketTransport)?.answeredProbesLocally != true {
                 candidate.send([.packet(.pong(EngineIOPacket.probe))])
             }
-            probed = true
+            upgrade.probed = true
             // Force the pending poll to complete so the client can pause polling and send `5`.
             if transport.canSend { transport.send([.packet(.noop)]) }
         case .upgrade where readyState != .closed:
@@ -261,14 +268,13 @@ public final class EngineIOSocket {
     }
 
     private func cancelUpgrade(closeCandidate: Bool) {
-        upgrading = false
-        probed = false
-        if let upgradeTimer, upgradeTimer.isArmed { loop.cancel(upgradeTimer) }
-        if let candidate, closeCandidate {
-            candidate.close {}
-            candidate.socket = nil
+        guard let upgrade else { return }
+        self.upgrade = nil
+        if upgrade.timer.isArmed { loop.cancel(upgrade.timer) }
+        if closeCandidate {
+            upgrade.candidate.close {}
+            upgrade.candidate.socket = nil
         }
-        candidate = nil
     }
 
     // MARK: Closing

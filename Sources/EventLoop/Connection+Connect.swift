@@ -29,7 +29,8 @@ extension Connection {
                     throw SystemError("TLS session: \(error.description)", errno: 0)
                 }
             }
-            let connection = Connection(loop: loop, fd: fd, remoteAddress: "\(host):\(port)", limits: limits, tls: session,
+            let connection = Connection(loop: loop, fd: fd, remoteAddress: "\(host):\(port)", limits: ConnectionLimits.Shared(limits),
+                                        tls: session,
                                         connecting: true)
             connection.delegate = delegate
             connection.onConnect = completion

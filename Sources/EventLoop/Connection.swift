@@ -45,6 +45,12 @@ public enum ConnectionCloseReason: Sendable, Equatable, CustomStringConvertible 
 /// but never reads the answers stops producing work) and reports itself not writable; below `lowWatermark` it resumes.
 /// Past `maxBufferedBytes` — a producer that ignored `isWritable`, like a broadcast to a stalled socket — it is closed.
 public struct ConnectionLimits: Sendable {
+    /// Shared by the connections made with the same limits (a listener's), instead of a copy in each.
+    final class Shared: Sendable {
+        let value: ConnectionLimits
+        init(_ value: ConnectionLimits) { self.value = value }
+    }
+
     public var highWatermark: Int
     public var lowWatermark: Int
     public var maxBufferedBytes: Int
@@ -70,7 +76,8 @@ public final class Connection: IOHandler {
     public let fd: Int32
     /// "ip:port" of the peer.
     public let remoteAddress: String
-    public let limits: ConnectionLimits
+    private let sharedLimits: ConnectionLimits.Shared
+    public var limits: ConnectionLimits { sharedLimits.value }
     public var delegate: ConnectionDelegate?
     public let tls: TLSSession?
 
@@ -99,13 +106,13 @@ public final class Connection: IOHandler {
     /// True for connections this process opened (clients drive the TLS handshake first).
     public let isClientSide: Bool
 
-    init(loop: EventLoop, fd: Int32, remoteAddress: String, limits: ConnectionLimits, tls: TLSSession?,
+    init(loop: EventLoop, fd: Int32, remoteAddress: String, limits: ConnectionLimits.Shared, tls: TLSSession?,
          connecting: Bool = false, counter: ConnectionCounter? = nil) {
         self.isClientSide = connecting
         self.loop = loop
         self.fd = fd
         self.remoteAddress = remoteAddress
-        self.limits = limits
+        self.sharedLimits = limits
         self.tls = tls
         self.counter = counter
         state = connecting ? .connecting : (tls == nil ? .open : .handshaking)

@@ -22,6 +22,7 @@ public final class Listener: Sendable {
     public let port: Int
     public let host: String
     private let options: ListenerOptions
+    fileprivate let connectionLimits: ConnectionLimits.Shared
     private let counter: ConnectionCounter
     private let loops: Mutex<[EventLoop]>
     private let acceptors = Mutex<Int>(0)
@@ -50,6 +51,7 @@ public final class Listener: Sendable {
         self.host = host
         self.port = SocketAddress.localPort(of: fd)
         self.options = options
+        connectionLimits = ConnectionLimits.Shared(options.connectionLimits)
         self.counter = counter
         self.loops = Mutex([])
     }
@@ -169,7 +171,7 @@ private final class Acceptor: IOHandler {
                 return
             }
         }
-        let connection = Connection(loop: loop, fd: fd, remoteAddress: remote, limits: options.connectionLimits,
+        let connection = Connection(loop: loop, fd: fd, remoteAddress: remote, limits: listener.connectionLimits,
                                     tls: session, counter: listener.connectionCounter)
         onAccept(connection)
         connection.start()

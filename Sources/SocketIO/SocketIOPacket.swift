@@ -103,8 +103,17 @@ public struct SocketIOParseError: Error, Sendable, Equatable, CustomStringConver
 public struct SocketIODecoder {
     public var maxAttachments: Int
     public var jsonOptions: JSONParseOptions
-    private var pending: SocketIOPacket?
-    private var expectedAttachments = 0
+    /// A binary packet waiting for its attachments; out of line, as a decoder lives as long as its connection and
+    /// nearly always waits for nothing.
+    private final class Reconstruction {
+        var packet: SocketIOPacket
+        let expectedAttachments: Int
+        init(_ packet: SocketIOPacket, expectedAttachments: Int) {
+            self.packet = packet
+            self.expectedAttachments = expectedAttachments
+        }
+    }
+    private var pending: Reconstruction?
 
     public init(maxAttachments: Int = 10, jsonOptions: JSONParseOptions = .default) {
         self.maxAttachments = maxAttachments
@@ -114,10 +123,7 @@ public struct SocketIODecoder {
     /// True while a binary packet waits for attachments.
     public var isReconstructing: Bool { pending != nil }
 
-    public mutating func reset() {
-        pending = nil
-        expectedAttachments = 0
-    }
+    public mutating func reset() { pending = nil }
 
     /// Feeds one message; returns a packet when one is complete. BINARY_EVENT / BINARY_ACK come out as EVENT / ACK with
     /// their `attachments` filled in.
@@ -132,18 +138,16 @@ public struct SocketIODecoder {
             packet.attachments = []
             if count == 0 { return try Self.validated(packet) }
             packet.attachments.reserveCapacity(count)
-            pending = packet
-            expectedAttachments = count
+            pending = Reconstruction(packet, expectedAttachments: count)
             return nil
         case .binary(let bytes):
-            guard var packet = pending else { throw SocketIOParseError("got binary data when not reconstructing a packet") }
-            packet.attachments.append(bytes)
-            if packet.attachments.count < expectedAttachments {
-                pending = packet
-                return nil
+            guard let reconstruction = pending else {
+                throw SocketIOParseError("got binary data when not reconstructing a packet")
             }
+            reconstruction.packet.attachments.append(bytes)
+            if reconstruction.packet.attachments.count < reconstruction.expectedAttachments { return nil }
             reset()
-            return try Self.validated(packet)
+            return try Self.validated(reconstruction.packet)
         }
     }
 

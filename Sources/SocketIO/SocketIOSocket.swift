@@ -46,9 +46,11 @@ public final class SocketIOSocket {
     public let id: SocketID
     public let namespace: SocketIONamespace
     public var nsp: String { namespace.name }
-    public let loop: EventLoop
-    /// Server code may trim it (the gateway drops a verified bearer token from `auth`).
-    public var handshake: SocketIOHandshake
+    public var loop: EventLoop { client.conn.loop }
+    /// The CONNECT packet's payload. Server code may trim it (the gateway drops a verified bearer token).
+    public var auth: JSONObject
+    /// Built when asked for: only `auth` is the socket's own, the rest is its connection's.
+    public var handshake: SocketIOHandshake { SocketIOHandshake(engine: client.conn.engineHandshake, auth: auth) }
     /// Application state (kept across a recovered reconnection).
     public var data: JSONObject = [:]
     public private(set) var connected = false
@@ -62,18 +64,28 @@ public final class SocketIOSocket {
     let client: SocketIOClient
     /// Held until the socket is gone (see `dropHandlers`).
     public var listener: SocketIOSocketListener?
-    private var handlers: [String: [SocketIOEventHandler]] = [:]
-    private var anyHandlers = HandlerList<(String, SocketIOArguments, SocketIOAck?) -> Void>()
-    private var disconnectingHandlers = HandlerList<(String) -> Void>()
-    private var disconnectHandlers = HandlerList<(String) -> Void>()
+    /// Made by the first closure registered: a socket served through its `listener` (every gateway socket) carries
+    /// none of these.
+    private final class Closures {
+        var byEvent: [String: [SocketIOEventHandler]] = [:]
+        var any: [(String, SocketIOArguments, SocketIOAck?) -> Void] = []
+        var disconnecting: [(String) -> Void] = []
+        var disconnect: [(String) -> Void] = []
+    }
+    private var closureStorage: Closures?
+    private var closures: Closures {
+        if let closureStorage { return closureStorage }
+        let made = Closures()
+        closureStorage = made
+        return made
+    }
     private var acks: [Int: (SocketIOArguments) -> Void] = [:]
     private var cleanedUp = false
 
     init(namespace: SocketIONamespace, client: SocketIOClient, auth: JSONObject, restored: SocketIORestoredSession?) {
         self.namespace = namespace
         self.client = client
-        self.loop = client.conn.loop
-        self.handshake = SocketIOHandshake(engine: client.conn.engineHandshake, auth: auth)
+        self.auth = auth.exactlySized
         let options = namespace.server.options
         if let restored {
             id = restored.session.sid
@@ -94,17 +106,17 @@ public final class SocketIOSocket {
 
     /// Listens to `event`; `ack` is non-nil when the client asked for an acknowledgement.
     public func on(_ event: String, _ handler: @escaping SocketIOEventHandler) {
-        handlers[event, default: []].append(handler)
+        closures.byEvent[event, default: []].append(handler)
     }
 
     /// Catch-all: every incoming event, before its own handlers.
-    public func onAny(_ handler: @escaping (String, SocketIOArguments, SocketIOAck?) -> Void) { anyHandlers.append(handler) }
+    public func onAny(_ handler: @escaping (String, SocketIOArguments, SocketIOAck?) -> Void) { closures.any.append(handler) }
 
     /// Before the socket leaves its rooms (they are still readable).
-    public func onDisconnecting(_ handler: @escaping (String) -> Void) { disconnectingHandlers.append(handler) }
+    public func onDisconnecting(_ handler: @escaping (String) -> Void) { closures.disconnecting.append(handler) }
 
     /// After the socket disconnected, with the reason.
-    public func onDisconnect(_ handler: @escaping (String) -> Void) { disconnectHandlers.append(handler) }
+    public func onDisconnect(_ handler: @escaping (String) -> Void) { closures.disconnect.append(handler) }
 
     // MARK: Rooms
 
@@ -214,15 +226,16 @@ public final class SocketIOSocket {
         let arguments = SocketIOArguments(values, attachments: packet.attachments)
         let ack = packet.id.map { SocketIOAck(socket: self, id: $0) }
         listener?.socket(self, received: event, arguments, ack: ack)
-        anyHandlers.forEach { $0(event, arguments, ack) }
-        guard connected, let list = handlers[event] else { return }
+        guard let closures = closureStorage else { return }
+        for handler in closures.any { handler(event, arguments, ack) }
+        guard connected, let list = closures.byEvent[event] else { return }
         for handler in list { handler(arguments, ack) }
     }
 
     /// The official `_onclose`: announce, keep the session for recovery when the reason allows, leave rooms, announce.
     func onClose(reason: String) {
         guard connected else { return }
-        disconnectingHandlers.forEach { $0(reason) }
+        if let closures = closureStorage { for handler in closures.disconnecting { handler(reason) } }
         if let pid, Self.recoverableReasons.contains(reason) {
             namespace.adapter.persistSession(SocketIOSession(sid: id, pid: pid, rooms: Array(rooms), data: data))
         }
@@ -230,7 +243,7 @@ public final class SocketIOSocket {
         client.remove(self)
         connected = false
         listener?.socket(self, disconnected: reason)
-        disconnectHandlers.forEach { $0(reason) }
+        if let closures = closureStorage { for handler in closures.disconnect { handler(reason) } }
         dropHandlers()
     }
 
@@ -246,30 +259,10 @@ public final class SocketIOSocket {
     /// socket, as the gateway's session does) without weak references.
     private func dropHandlers() {
         listener = nil
-        handlers = [:]
-        anyHandlers = HandlerList()
-        disconnectingHandlers = HandlerList()
-        disconnectHandlers = HandlerList()
+        closureStorage = nil
     }
 
     static let recoverableReasons: Set<String> = [
         "transport error", "transport close", "forced close", "ping timeout", "server shutting down", "forced server close",
     ]
-}
-
-/// Handlers in registration order, the first one held inline: nearly every socket has exactly one of each kind, and a
-/// one-element array is an allocation kept for the socket's life.
-struct HandlerList<Handler> {
-    private var first: Handler?
-    private var rest: [Handler] = []
-
-    mutating func append(_ handler: Handler) {
-        if first == nil { first = handler } else { rest.append(handler) }
-    }
-
-    func forEach(_ body: (Handler) -> Void) {
-        guard let first else { return }
-        body(first)
-        for handler in rest { body(handler) }
-    }
 }

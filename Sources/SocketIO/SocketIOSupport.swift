@@ -18,8 +18,8 @@ extension EventLoop {
     }
 }
 
-/// The connection details a socket was made with, as the official `socket.handshake`. Kept for the socket's life: the
-/// header fields stay packed (shared with the connection's other sockets), the query is read from `url` when asked for.
+/// The connection details a socket was made with, as the official `socket.handshake`: built when asked for from the
+/// connection's (header fields packed, the query read from `url`) and the socket's `auth`.
 public struct SocketIOHandshake: Sendable {
     public var headerFields: PackedHeaders
     public var address: String
@@ -39,7 +39,7 @@ public struct SocketIOHandshake: Sendable {
         url = engine.url
         issuedMs = engine.issuedMs
         xdomain = engine.headers["origin"] != nil
-        self.auth = auth.exactlySized
+        self.auth = auth
     }
 
     /// The header fields in arrival order (built on each call).

@@ -92,12 +92,17 @@ public final class WebSocketSession: ConnectionDelegate {
     }
 
     /// Frames that did not fit in the connection's buffer, in write order; the head may be partly written.
-    private var queue: [[UInt8]] = []
-    private var queueHeadOffset = 0
-    public private(set) var queuedBytes = 0
-    private var readingPausedByQueue = false
-    /// TCP is to be closed once the queue is written (closing the connection drops what it has not been given yet).
-    private var closeTCPWhenQueueDrains = false
+    /// Exists only while frames wait (a session that keeps up never makes one).
+    private final class Overflow {
+        var queue: [[UInt8]] = []
+        var headOffset = 0
+        var bytes = 0
+        var readingPaused = false
+        /// TCP is to be closed once the queue is written (closing the connection drops what it has not been given yet).
+        var closeTCPWhenDrained = false
+    }
+    private var overflow: Overflow?
+    public var queuedBytes: Int { overflow?.bytes ?? 0 }
     private var maxQueuedBytes: Int {
         options.maxQueuedBytes ?? max(connection.limits.maxBufferedBytes, engine.configuration.maxMessageBytes + 16)
     }
@@ -142,7 +147,7 @@ public final class WebSocketSession: ConnectionDelegate {
     public var isOpen: Bool { !isClosed && engine.state == .open }
     /// False while the output is backed up (above the connection's high watermark, or frames queued in the session).
     /// Sending anyway is allowed but grows memory, and is cut off at the connection's limits.
-    public var isWritable: Bool { !isClosed && connection.isWritable && queue.isEmpty }
+    public var isWritable: Bool { !isClosed && connection.isWritable && overflow == nil }
     /// Bytes accepted but not yet handed to the kernel.
     public var bufferedBytes: Int { connection.bufferedBytes + queuedBytes }
 
@@ -186,17 +191,19 @@ public final class WebSocketSession: ConnectionDelegate {
 
     private func write(_ frame: [UInt8]) -> Bool {
         guard !frame.isEmpty, !isClosed else { return false }
-        if queue.isEmpty && connection.bufferedBytes + frame.count <= connection.limits.maxBufferedBytes {
+        if overflow == nil && connection.bufferedBytes + frame.count <= connection.limits.maxBufferedBytes {
             connection.write(frame)
         } else {
-            guard queuedBytes + frame.count <= maxQueuedBytes else {
+            let waiting = overflow ?? Overflow()
+            guard waiting.bytes + frame.count <= maxQueuedBytes else {
                 connection.closeNow(.writeBufferOverflow(limit: maxQueuedBytes))
                 return false
             }
-            queue.append(frame)
-            queuedBytes += frame.count
-            if !readingPausedByQueue {
-                readingPausedByQueue = true
+            overflow = waiting
+            waiting.queue.append(frame)
+            waiting.bytes += frame.count
+            if !waiting.readingPaused {
+                waiting.readingPaused = true
                 connection.pauseReading()
             }
             pumpQueue()
@@ -208,41 +215,42 @@ public final class WebSocketSession: ConnectionDelegate {
     /// Moves queued frames into the connection, a slice at a time, while it is writable; the connection reports when it
     /// drains below its low watermark, which brings us back here.
     private func pumpQueue() {
-        while !queue.isEmpty && !isClosed && connection.isWritable {
+        guard let waiting = overflow else { return }
+        while !waiting.queue.isEmpty && !isClosed && connection.isWritable {
             let room = connection.limits.maxBufferedBytes - connection.bufferedBytes
             guard room > 0 else {
                 // Writable yet full (high watermark equal to the limit): no watermark crossing will call us back.
                 loop.scheduleTimer(afterMs: 1) { [weak self] in self?.pumpQueue(); self?.reportWritability() }
                 return
             }
-            let head = queue[0]
-            let remaining = head.count - queueHeadOffset
+            let head = waiting.queue[0]
+            let remaining = head.count - waiting.headOffset
             let n = min(remaining, room, Self.pumpChunkBytes)
             if n == head.count {
                 connection.write(head)
             } else {
-                connection.write(Array(head[queueHeadOffset..<queueHeadOffset + n]))
+                connection.write(Array(head[waiting.headOffset..<waiting.headOffset + n]))
             }
-            queuedBytes -= n
+            waiting.bytes -= n
             if n == remaining {
-                queue.removeFirst()
-                queueHeadOffset = 0
+                waiting.queue.removeFirst()
+                waiting.headOffset = 0
             } else {
-                queueHeadOffset += n
+                waiting.headOffset += n
             }
         }
-        guard queue.isEmpty, !isClosed else { return }
-        if closeTCPWhenQueueDrains {
+        guard waiting.queue.isEmpty, !isClosed else { return }
+        overflow = nil
+        if waiting.closeTCPWhenDrained {
             connection.close()
-        } else if readingPausedByQueue {
-            readingPausedByQueue = false
+        } else if waiting.readingPaused {
             connection.resumeReading()
         }
     }
 
     /// Closes TCP after everything sent so far (the connection flushes its own buffer first).
     private func closeTCPAfterOutput() {
-        if queue.isEmpty { connection.close() } else { closeTCPWhenQueueDrains = true }
+        if let waiting = overflow { waiting.closeTCPWhenDrained = true } else { connection.close() }
     }
 
     private func reportWritability() {
@@ -317,7 +325,7 @@ public final class WebSocketSession: ConnectionDelegate {
     private func armCloseTimer() {
         let timer = closing.timer ?? LoopTimer { [weak self] in
             guard let self, !self.isClosed else { return }
-            if self.role == .client && self.engine.state == .closed && self.queue.isEmpty {
+            if self.role == .client && self.engine.state == .closed && self.overflow == nil {
                 self.connection.close()  // handshake done, the server just did not close TCP: a clean end
             } else {
                 self.connection.closeNow()
@@ -346,8 +354,7 @@ public final class WebSocketSession: ConnectionDelegate {
         let closing = closingState
         closingState = nil
         if let timer = closing?.timer, timer.isArmed { loop.cancel(timer) }
-        queue = []
-        queuedBytes = 0
+        overflow = nil
         var info = closing?.info ?? WebSocketCloseInfo(code: WebSocketCloseCode.abnormalClosure,
                                                        reason: reason.description, wasClean: false)
         if closing?.info == nil, let peer = closing?.peer {

@@ -230,6 +230,28 @@ final class EngineIOServerTests: XCTestCase {
         XCTAssertEqual(waitForClose(sid), "ping timeout")
     }
 
+    func testHeartbeatsOfManySessionsOnOneLoopKeepTheirOwnDeadlines() throws {
+        server = try EngineIOTestServer(loops: 1, configuration: EngineIOConfiguration(pingIntervalMs: 150, pingTimeoutMs: 300))
+        let port = server.port
+        // Opened one after the other, so they sit in the loop's queues in that order: the silent ones time out one by
+        // one while the ones answering every ping (first, middle and last in the queue) stay.
+        var sessions: [(ws: TestWebSocket, sid: String)] = []
+        for _ in 0..<5 {
+            let ws = try TestWebSocket(port: port, target: "/socket.io/?EIO=4&transport=websocket")
+            sessions.append((ws, try sid(fromOpenPacket: try ws.receiveText())))
+        }
+        let answering = [0, 2, 4]
+        for _ in 0..<4 {
+            for i in answering {
+                XCTAssertEqual(try sessions[i].ws.receiveText(), "2")
+                try sessions[i].ws.sendText("3")
+            }
+        }
+        for i in [1, 3] { XCTAssertEqual(waitForClose(sessions[i].sid), "ping timeout") }
+        for i in answering { XCTAssertNil(server.recorder.closeReason(sessions[i].sid)) }
+        XCTAssertEqual(server.engine.clientsCount, 3)
+    }
+
     // MARK: WebSocket
 
     func testWebSocketTextAndBinaryBothWays() throws {

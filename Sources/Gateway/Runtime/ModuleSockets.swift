@@ -66,7 +66,7 @@ final class ModuleSockets: Sendable {
     // MARK: Authentication (on the socket's loop)
 
     private func authenticate(_ socket: SocketIOSocket, _ next: SocketIONext) {
-        guard case .string(let token)? = socket.handshake.auth["token"], !token.isEmpty else {
+        guard case .string(let token)? = socket.auth["token"], !token.isEmpty else {
             metrics.authFailures.increment()
             next(SocketIOConnectError(TokenRejection.missing.message, data: ["code": .string(TokenRejection.missing.code)]))
             return
@@ -104,8 +104,8 @@ final class ModuleSockets: Sendable {
     /// A verified bearer token is not kept for the socket's life: it is a credential (no reason to hold it in memory
     /// for hours) and the largest part of an idle socket's handshake.
     private static func forgetToken(of socket: SocketIOSocket) {
-        socket.handshake.auth["token"] = nil
-        socket.handshake.auth = socket.handshake.auth.exactlySized
+        socket.auth["token"] = nil
+        socket.auth = socket.auth.exactlySized
     }
 
     private func identity(of socket: SocketIOSocket) -> Identity? {
