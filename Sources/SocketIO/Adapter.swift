@@ -67,25 +67,31 @@ public protocol SocketIOAdapter: AnyObject, Sendable {
     func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (SocketIORestoredSession?) -> Void)
 }
 
-/// Rooms in memory, for one server process: `rooms: [Room: [SocketID: SocketIOSocketHandle]]` and
-/// `sids: [SocketID: [Room]]` under one lock, and, when connection state recovery is on, the sessions of disconnected
-/// sockets and the broadcast packets of the last `maxDisconnectionDurationMs`.
+/// Rooms in memory, for one server process: the members of each room by loop, `sids: [SocketID: [Room]]` under one lock,
+/// and, when connection state recovery is on, the sessions of disconnected sockets and the broadcast packets of the last
+/// `maxDisconnectionDurationMs`.
 public final class InMemoryAdapter: SocketIOAdapter {
     public let namespace: SocketIONamespace
 
-    private struct Rooms {
-        /// Named rooms and their members, each with its socket's handle, so that a broadcast hands a room's table to the
-        /// loops as it is instead of looking every member's id up (a hash of the id per recipient, 15% of a fan-out's
-        /// cost). Only sockets connected here are in it; a socket's own room (its id) is not stored: every socket is in it
-        /// from connect until it leaves it, so `sids` implies it — a table and an entry fewer per idle socket.
+    /// The named rooms of the sockets of one loop, each member with its socket's handle.
+    private struct LoopRooms {
+        let loop: EventLoop
         var rooms: [Room: [SocketID: SocketIOSocketHandle]] = [:]
+    }
+
+    private struct Rooms {
+        /// Named rooms by loop, so that a broadcast hands each loop its members' table as it is, instead of looking every
+        /// member's id up (a hash of the id per recipient was 15% of a fan-out's cost) or sorting members by loop. Only
+        /// sockets connected here are in it; a socket's own room (its id) is not stored: every socket is in it from
+        /// connect until it leaves it, so `sids` implies it — a table and an entry fewer per idle socket.
+        var loops: [LoopRooms] = []
         /// Every socket, with its named rooms (its own room not included). A short array rather than a set: a socket is
         /// in a few rooms, and a one-element set costs twice the memory of a one-element array, per idle socket.
         var sids: [SocketID: [Room]] = [:]
         /// Sockets that left their own room (`socket.leave(socket.id)`: rare).
         var leftOwnRoom: Set<SocketID> = []
         /// Sockets that joined rooms before they were connected here (a middleware's `join`, a restored session's rooms):
-        /// their rooms are in `sids` only until their connection adds them to `rooms` (rare, and then short-lived).
+        /// their rooms are in `sids` only until their connection adds them to `loops` (rare, and then short-lived).
         var notConnected: Set<SocketID> = []
 
         func inOwnRoom(_ id: SocketID) -> Bool { sids[id] != nil && !leftOwnRoom.contains(id) }
@@ -93,37 +99,64 @@ public final class InMemoryAdapter: SocketIOAdapter {
         /// `handle` is nil for a socket not connected here yet.
         mutating func add(_ id: SocketID, _ handle: SocketIOSocketHandle?, rooms joined: some Sequence<Room>) {
             if sids[id] == nil { sids[id] = [] }
+            let k = handle.map { loopIndex($0.loop) }
             for room in joined {
                 if room == id {
                     leftOwnRoom.remove(id)
                     continue
                 }
                 if !sids[id]!.contains(room) { sids[id]!.append(room) }
-                if let handle { rooms[room, default: [:]][id] = handle } else { notConnected.insert(id) }
+                if let handle, let k { loops[k].rooms[room, default: [:]][id] = handle } else { notConnected.insert(id) }
             }
             // Connected now (its connection joins its own room): the rooms it joined before get it too.
-            if let handle, !notConnected.isEmpty, notConnected.remove(id) != nil {
-                for room in sids[id]! { rooms[room, default: [:]][id] = handle }
+            if let handle, let k, !notConnected.isEmpty, notConnected.remove(id) != nil {
+                for room in sids[id]! { loops[k].rooms[room, default: [:]][id] = handle }
             }
         }
 
+        private mutating func loopIndex(_ loop: EventLoop) -> Int {
+            if let k = loops.firstIndex(where: { $0.loop === loop }) { return k }
+            loops.append(LoopRooms(loop: loop))
+            return loops.count - 1
+        }
+
+        /// A few loops to try: the socket's own is not known here, and a lookup per loop is cheaper than keeping it.
         mutating func remove(_ id: SocketID, from room: Room) {
-            guard var members = rooms[room] else { return }
-            rooms[room] = nil  // uniquely referenced while it changes (no copy of the table)
-            members[id] = nil
-            if !members.isEmpty { rooms[room] = members }
+            for k in loops.indices {
+                guard loops[k].rooms[room]?.removeValue(forKey: id) != nil else { continue }
+                if loops[k].rooms[room]!.isEmpty { loops[k].rooms[room] = nil }
+                return
+            }
         }
 
-        /// The members of `room`: those who joined it by name, and the socket whose own room it is (looked up in
+        /// The members of `room` by loop: those who joined it by name, and the socket whose own room it is (looked up in
         /// `namespace`, which the caller's lock allows: the namespace never calls the adapter under its own lock).
-        func members(_ room: Room, in namespace: SocketIONamespace) -> SocketIORecipients.Members? {
-            let own = inOwnRoom(room) ? namespace.handle(room) : nil
-            switch (rooms[room], own) {
-            case (nil, nil): return nil
-            case (let named?, nil): return .table(named)
-            case (nil, let own?): return .list([own])
-            case (let named?, let own?): return .list(Array(named.values) + [own])  // someone joined a socket's room
+        func members(_ room: Room, in namespace: SocketIONamespace) -> [SocketIORecipients.Group] {
+            var groups: [SocketIORecipients.Group] = []
+            for loopRooms in loops {
+                if let named = loopRooms.rooms[room] { groups.append((loopRooms.loop, .table(named))) }
             }
+            guard inOwnRoom(room), let own = namespace.handle(room) else { return groups }
+            // The socket whose room it is, with those who joined it by name (rare).
+            if let k = groups.firstIndex(where: { $0.loop === own.loop }), case .table(let named) = groups[k].members {
+                groups[k].members = .list(Array(named.values) + [own])
+            } else {
+                groups.append((own.loop, .list([own])))
+            }
+            return groups
+        }
+
+        func exclusion(_ except: Set<Room>, in namespace: SocketIONamespace) -> SocketIOExclusion {
+            var excluded = SocketIOExclusion()
+            for room in except {
+                for group in members(room, in: namespace) {
+                    switch group.members {
+                    case .table(let members): for handle in members.values { excluded.insert(handle) }
+                    case .list(let members): for handle in members { excluded.insert(handle) }
+                    }
+                }
+            }
+            return excluded
         }
     }
     private let state = Mutex(Rooms())
@@ -204,35 +237,31 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     /// The sockets of this server addressed by `options`, as the official `apply`: members of any room (or every socket),
-    /// minus the members of excluded rooms. One room without exclusions, the usual broadcast, is its members' table as is.
+    /// minus the members of excluded rooms. One room, the usual broadcast, is its members' tables as they are.
     func recipients(_ options: SocketIOBroadcastOptions) -> SocketIORecipients {
-        state.withLock { s in
-            var excluded = SocketIOExclusion()
-            for room in options.except {
-                switch s.members(room, in: namespace) {
-                case .table(let members)?: for handle in members.values { excluded.insert(handle) }
-                case .list(let members)?: for handle in members { excluded.insert(handle) }
-                case nil: break
-                }
-            }
-            if options.rooms.isEmpty { return SocketIORecipients(.table(namespace.socketTable), excluding: excluded) }
+        if options.rooms.isEmpty {
+            let excluded = state.withLock { s in s.exclusion(options.except, in: namespace) }
+            return SocketIORecipients(namespace.handles(), excluding: excluded)
+        }
+        return state.withLock { s in
+            let excluded = s.exclusion(options.except, in: namespace)
             if options.rooms.count == 1 {
-                guard let members = s.members(options.rooms.first!, in: namespace) else { return .none }
-                return SocketIORecipients(members, excluding: excluded)
+                return SocketIORecipients(s.members(options.rooms.first!, in: namespace), excluding: excluded)
             }
             // Several rooms: each socket once.
             var seen: Set<ObjectIdentifier> = []
             var handles: [SocketIOSocketHandle] = []
             for room in options.rooms {
-                switch s.members(room, in: namespace) {
-                case .table(let members)?:
-                    for handle in members.values where seen.insert(handle.identity).inserted { handles.append(handle) }
-                case .list(let members)?:
-                    for handle in members where seen.insert(handle.identity).inserted { handles.append(handle) }
-                case nil: break
+                for group in s.members(room, in: namespace) {
+                    switch group.members {
+                    case .table(let members):
+                        for handle in members.values where seen.insert(handle.identity).inserted { handles.append(handle) }
+                    case .list(let members):
+                        for handle in members where seen.insert(handle.identity).inserted { handles.append(handle) }
+                    }
                 }
             }
-            return SocketIORecipients(.list(handles), excluding: excluded)
+            return SocketIORecipients(handles, excluding: excluded)
         }
     }
 

@@ -22,8 +22,8 @@ public struct SocketIOSocketHandle: @unchecked Sendable {
 extension SocketIOSocketHandle {
     var identity: ObjectIdentifier { ObjectIdentifier(object) }
 
-    /// The socket when it lives on `loop`, for a caller that runs on `loop` (checked once for a whole walk).
-    func socket(ifOn loop: EventLoop) -> SocketIOSocket? { object.loop === loop ? object : nil }
+    /// The socket, for a caller that checked once for a whole group of sockets that it runs on their loop.
+    var socketOnItsLoop: SocketIOSocket { object }
 }
 
 /// Calls `next()` to let a connection through a middleware, or `next(SocketIOConnectError(...))` to refuse it. May be called
@@ -102,9 +102,6 @@ public final class SocketIONamespace: Sendable {
     /// The handle of a socket connected here.
     func handle(_ id: SocketID) -> SocketIOSocketHandle? { state.withLock { $0.sockets[id] } }
 
-    /// Every connected socket: the table itself, shared until it next changes (no copy per broadcast to everyone).
-    var socketTable: [SocketID: SocketIOSocketHandle] { state.withLock { $0.sockets } }
-
     /// The next ack id of this namespace (shared by its sockets and broadcasts, as official).
     public func nextAckID() -> Int { ackIDs.wrappingAdd(1, ordering: .relaxed).oldValue }
 
@@ -112,26 +109,26 @@ public final class SocketIONamespace: Sendable {
     /// disconnected meanwhile are skipped unless `includeDisconnected`.
     public static func forEach(_ handles: [SocketIOSocketHandle], includeDisconnected: Bool = false,
                                _ body: @escaping @Sendable (SocketIOSocket) -> Void) {
-        forEach(SocketIORecipients(.list(handles)), includeDisconnected: includeDisconnected, body)
+        forEach(SocketIORecipients(handles), includeDisconnected: includeDisconnected, body)
     }
 
-    /// The same for what an adapter found: each loop walks the recipients itself and takes its own sockets, so nothing is
-    /// grouped or copied per recipient beforehand.
+    /// The same for what an adapter found, already grouped by loop: each loop walks its own group.
     static func forEach(_ recipients: SocketIORecipients, includeDisconnected: Bool = false,
                         _ body: @escaping @Sendable (SocketIOSocket) -> Void) {
-        let run = { @Sendable (loop: EventLoop) in
-            recipients.forEach(on: loop) { socket in
+        let excluded = recipients.excluded
+        let run = { @Sendable (group: SocketIORecipients.Group) in
+            SocketIORecipients.forEach(group.members, excluding: excluded, on: group.loop) { socket in
                 if includeDisconnected || socket.connected { body(socket) }
             }
         }
         // Inline only when nothing handed to this loop earlier is still waiting: an emit must not overtake one
         // that another thread queued before it (a count 1 queued from a storage thread, then a count 2 from here).
-        var local: EventLoop?
-        for loop in recipients.loops {
-            if loop.isInLoop && !loop.hasPendingRemoteTasks {
-                local = loop
+        var local: SocketIORecipients.Group?
+        for group in recipients.groups {
+            if group.loop.isInLoop && !group.loop.hasPendingRemoteTasks {
+                local = group
             } else {
-                loop.execute { run(loop) }
+                group.loop.execute { run(group) }
             }
         }
         if let local { run(local) }
@@ -139,7 +136,7 @@ public final class SocketIONamespace: Sendable {
 
     /// Writes the same encoded packet to each socket, on its loop.
     public func deliver(_ messages: [SharedEngineMessage], to handles: [SocketIOSocketHandle], volatile: Bool) {
-        deliver(messages, to: SocketIORecipients(.list(handles)), volatile: volatile)
+        deliver(messages, to: SocketIORecipients(handles), volatile: volatile)
     }
 
     func deliver(_ messages: [SharedEngineMessage], to recipients: SocketIORecipients, volatile: Bool) {

@@ -1,56 +1,55 @@
 import EventLoop
 
-/// The sockets of this server that one adapter operation addresses, as the adapter found them under its lock. A room's
-/// members come as the room's own table (shared, not copied): nothing is done per recipient until each loop walks its
-/// sockets, where a recipient costs a loop comparison and an exclusion check, never an id lookup.
+/// The sockets of this server that one adapter operation addresses, grouped by loop, as the adapter found them under its
+/// lock. A room's members on a loop come as the room's own table for that loop (shared, not copied): nothing is done per
+/// recipient until the loop walks its sockets, where a recipient costs an exclusion check, never an id lookup.
 public struct SocketIORecipients: Sendable {
     enum Members: Sendable {
-        /// A room's members, or every socket of the namespace.
+        /// A room's members on one loop.
         case table([SocketID: SocketIOSocketHandle])
         case list([SocketIOSocketHandle])
     }
-    let members: Members
+    typealias Group = (loop: EventLoop, members: Members)
+    let groups: [Group]
     let excluded: SocketIOExclusion
 
-    init(_ members: Members, excluding excluded: SocketIOExclusion = SocketIOExclusion()) {
-        self.members = members
+    init(_ groups: [Group], excluding excluded: SocketIOExclusion = SocketIOExclusion()) {
+        self.groups = groups
         self.excluded = excluded
     }
 
-    static let none = SocketIORecipients(.list([]))
-
-    /// Every recipient's loop, once each, in order of first appearance: a pointer comparison per recipient against the
-    /// few loops (one per core), no hashing.
-    var loops: [EventLoop] {
+    /// Groups `handles` by loop: a pointer comparison per socket against the few loops (one per core), no hashing.
+    init(_ handles: [SocketIOSocketHandle], excluding excluded: SocketIOExclusion = SocketIOExclusion()) {
         var loops: [EventLoop] = []
-        var last: EventLoop?
-        visit { handle in
+        var lists: [[SocketIOSocketHandle]] = []
+        for handle in handles {
             let loop = handle.loop
-            if loop === last { return }
-            last = loop
-            if !loops.contains(where: { $0 === loop }) { loops.append(loop) }
+            if let k = loops.firstIndex(where: { $0 === loop }) {
+                lists[k].append(handle)
+            } else {
+                loops.append(loop)
+                lists.append([handle])
+            }
         }
-        return loops
+        self.init(zip(loops, lists).map { ($0, .list($1)) }, excluding: excluded)
     }
 
     /// The recipients as a list (excluded sockets left out).
     var handles: [SocketIOSocketHandle] {
-        if excluded.isEmpty, case .list(let list) = members { return list }
         var handles: [SocketIOSocketHandle] = []
-        visit { handles.append($0) }
+        for group in groups { Self.visit(group.members, excluded) { handles.append($0) } }
         return handles
     }
 
-    /// Calls `body` for the recipients on `loop`; on that loop only.
-    func forEach(on loop: EventLoop, _ body: (SocketIOSocket) -> Void) {
+    /// Calls `body` for the recipients of the group of `loop`, on that loop.
+    static func forEach(_ members: Members, excluding excluded: SocketIOExclusion, on loop: EventLoop,
+                        _ body: (SocketIOSocket) -> Void) {
         precondition(loop.isInLoop, "recipients walked off their loop")
-        visit { handle in
-            // Checked once above for the whole walk, rather than per socket by `handle.socket`.
-            if let socket = handle.socket(ifOn: loop) { body(socket) }
-        }
+        // Checked once above for the whole group, rather than per socket by `handle.socket`.
+        visit(members, excluded) { body($0.socketOnItsLoop) }
     }
 
-    private func visit(_ body: (SocketIOSocketHandle) -> Void) {
+    private static func visit(_ members: Members, _ excluded: SocketIOExclusion, _ body: (SocketIOSocketHandle) -> Void) {
         switch members {
         case .table(let table):
             for handle in table.values where !excluded.contains(handle) { body(handle) }
@@ -66,8 +65,6 @@ struct SocketIOExclusion: Sendable {
     private var few: [ObjectIdentifier] = []
     private var many: Set<ObjectIdentifier> = []
     private static let listLimit = 8
-
-    var isEmpty: Bool { few.isEmpty && many.isEmpty }
 
     mutating func insert(_ handle: SocketIOSocketHandle) {
         let identity = handle.identity
