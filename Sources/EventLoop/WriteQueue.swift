@@ -23,6 +23,14 @@ struct WriteQueue {
         if head.isEmpty { head = chunk } else { rest.append(chunk) }
     }
 
+    /// The first chunk's bytes, borrowed in place (no copy of the array, no reference count traffic).
+    func withHead<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { head.withUnsafeBytes(body) }
+
+    mutating func removeAll() {
+        head = []
+        if !rest.isEmpty { rest = [] }
+    }
+
     mutating func removeFirst() {
         if rest.isEmpty {
             head = []
