@@ -36,6 +36,8 @@ final class SocketSession {
 
     var loop: EventLoop { socket.loop }
     var queuedCount: Int { pending.count - head + (running ? 1 : 0) }
+    /// No event of this socket is running or waiting.
+    var isIdle: Bool { !running }
 
     /// False when the queue is full (the caller answers the client with an error instead).
     func enqueue(_ job: Job, ack: SocketIOAck?) -> Bool {
@@ -78,7 +80,7 @@ final class SocketSession {
         target.session.runNext()
     }
 
-    private func send(_ reply: Reply, ack: SocketIOAck?) {
+    func send(_ reply: Reply, ack: SocketIOAck?) {
         switch reply {
         case .none:
             ack?.send([])
