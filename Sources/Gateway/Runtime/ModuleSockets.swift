@@ -5,11 +5,19 @@ import SocketIO
 /// Wires the modules' socket declarations to the Socket.IO server: authentication on every namespace, presence, the
 /// users directory at connect, each socket's ordered event queue, and connect/disconnect hooks.
 final class ModuleSockets: Sendable {
-    struct Handler: Sendable {
+    /// A class: found for every event and captured by its job, where a struct of seven references was copied (a retain
+    /// and a release each) several times per event.
+    final class Handler: Sendable {
         let module: String
         let run: ModuleDeclarations.Handler
         /// The module's counters, looked up once here rather than per event.
         let counters: SocketMetrics.ModuleCounters
+
+        init(module: String, run: ModuleDeclarations.Handler, counters: SocketMetrics.ModuleCounters) {
+            self.module = module
+            self.run = run
+            self.counters = counters
+        }
     }
 
     private let runtime: GatewayRuntime

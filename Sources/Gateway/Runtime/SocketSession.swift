@@ -20,8 +20,9 @@ final class SocketSession {
     let info: SocketInfo
     /// Strong: the socket drops its handlers (which hold this session) when it goes, which ends the cycle.
     let socket: SocketIOSocket
-    /// Shared by every socket: the wiring that made this session, and its namespace's event table.
-    unowned let wiring: ModuleSockets
+    /// Shared by every socket: the wiring that made this session (strong: it outlives every socket, and an unowned
+    /// reference costs a runtime check per event), and its namespace's event table.
+    let wiring: ModuleSockets
     let events: EventTable<ModuleSockets.Handler>
     private var pending: [(Job, SocketIOAck?)] = []
     private var head = 0
