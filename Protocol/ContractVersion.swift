@@ -8,7 +8,7 @@ public struct ContractVersion: Sendable, Hashable, Comparable, CustomStringConve
     public init(major: Int, minor: Int) { self.major = major; self.minor = minor }
 
     /// The version this build of the gateway implements.
-    public static let current = ContractVersion(major: 0, minor: 4)
+    public static let current = ContractVersion(major: 0, minor: 5)
 
     public static func < (a: ContractVersion, b: ContractVersion) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
     public var description: String { "\(major).\(minor)" }

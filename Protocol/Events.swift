@@ -2,6 +2,9 @@
 
 /// Returns the acknowledgement's arguments (sent only when the client asked for one; `[]` acknowledges with none).
 public typealias EventHandler = @Sendable (EventContext) async throws -> EventArguments
+/// A handler that never suspends (0.5): it computes, emits, joins rooms. Registered with `ModuleSetup.onSync`, it runs on
+/// the socket's loop without a task of its own when nothing of the socket is pending, so it must not block.
+public typealias SyncEventHandler = @Sendable (EventContext) throws -> EventArguments
 public typealias ConnectHandler = @Sendable (SocketInfo) async throws -> Void
 public typealias DisconnectHandler = @Sendable (SocketInfo, _ reason: String) async -> Void
 

@@ -250,6 +250,19 @@ struct JSONParser {
         var o = i - start
         out.update(from: base + start, count: o)
         while i < end {
+            // The run of plain bytes up to the next quote, backslash or control character, with its position held in
+            // locals (the fields of `self` were reloaded for every byte).
+            var k = i
+            let source = base, stop = end
+            while k < stop {
+                let c = source[k]
+                if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+                out[o] = c
+                o &+= 1
+                k &+= 1
+            }
+            i = k
+            guard i < end else { break }
             let c = base[i]
             if c == UInt8(ascii: "\"") {
                 i += 1

@@ -4,7 +4,7 @@ import GatewayProtocol
 
 public struct BenchModule: GatewayModule {
     public static let name = "bench"
-    public static let contractVersion = ContractVersion(major: 0, minor: 3)
+    public static let contractVersion = ContractVersion(major: 0, minor: 5)
     public static let enabledByDefault = false
 
     struct Broadcast: Decodable, Sendable {
@@ -20,10 +20,10 @@ public struct BenchModule: GatewayModule {
         ])
 
         // Acknowledges with the same arguments (binary included).
-        setup.on("echo") { event in event.arguments }
+        setup.onSync("echo") { event in event.arguments }
 
         // Joins the room named by the first argument.
-        setup.on("join") { event in
+        setup.onSync("join") { event in
             guard let room = event.arguments.first?.stringValue, !room.isEmpty, !room.hasPrefix("#") else {
                 throw ModuleError.badRequest("join: the first argument must be a room name")
             }
@@ -32,7 +32,7 @@ public struct BenchModule: GatewayModule {
         }
 
         // Sends `bcast` with the payload to everyone in the room.
-        setup.on("broadcast", as: Broadcast.self) { _, broadcast in
+        setup.onSync("broadcast", as: Broadcast.self) { _, broadcast in
             context.messaging.emit("bcast", [broadcast.payload], to: .room(broadcast.room))
             return nil
         }

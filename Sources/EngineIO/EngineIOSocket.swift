@@ -26,7 +26,9 @@ public final class EngineIOSocket {
 
     enum ReadyState { case open, closing, closed }
     private(set) var readyState = ReadyState.open
-    unowned let server: EngineIOServer
+    /// Strong: the server outlives its sessions, and an unowned reference costs a runtime check on every use (a slow
+    /// one here: the server is also weakly referenced, so it has a side table).
+    let server: EngineIOServer
     /// The server's, read through it rather than copied into every socket.
     private var configuration: EngineIOConfiguration { server.configuration }
     private(set) var transport: EngineIOTransport

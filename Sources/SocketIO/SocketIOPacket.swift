@@ -177,14 +177,19 @@ public struct SocketIODecoder {
     /// Decodes a text packet. For BINARY_* packets `attachments` comes back holding `N` empty arrays (the announced count).
     public static func decodeText(_ bytes: [UInt8], maxAttachments: Int = 10,
                                   jsonOptions: JSONParseOptions = .default) throws(SocketIOParseError) -> SocketIOPacket {
-        let result = bytes.withUnsafeBytes { raw -> Result<SocketIOPacket, SocketIOParseError> in
+        // The error on the side and the packet moved out: a Result in between copied the packet twice per event
+        // (`withUnsafeBytes` does not pass a typed error through).
+        var failure: SocketIOParseError?
+        let decoded = bytes.withUnsafeBytes { raw -> SocketIOPacket? in
             do throws(SocketIOParseError) {
-                return .success(try decodeText(raw, maxAttachments: maxAttachments, jsonOptions: jsonOptions))
+                return try decodeText(raw, maxAttachments: maxAttachments, jsonOptions: jsonOptions)
             } catch {
-                return .failure(error)
+                failure = error
+                return nil
             }
         }
-        return try result.get()
+        guard let packet = consume decoded else { throw failure ?? SocketIOParseError("invalid payload") }
+        return packet
     }
 
     static func decodeText(_ raw: UnsafeRawBufferPointer, maxAttachments: Int,
@@ -193,7 +198,11 @@ public struct SocketIODecoder {
         guard n > 0, raw[0] >= UInt8(ascii: "0"), let type = SocketIOPacketType(rawValue: raw[0] &- UInt8(ascii: "0")) else {
             throw SocketIOParseError("unknown packet type")
         }
-        var packet = SocketIOPacket(type: type)
+        // Parts first, the packet made once at the end: filling a packet field by field copied it twice per event.
+        var attachments: [[UInt8]] = []
+        var nsp = "/"
+        var id: Int?
+        var data: JSONValue?
         var i = 1
         if type == .binaryEvent || type == .binaryAck {
             var count = 0
@@ -207,37 +216,37 @@ public struct SocketIODecoder {
             guard i < n, i > start else { throw SocketIOParseError("Illegal attachments") }
             guard count <= maxAttachments else { throw SocketIOParseError("too many attachments") }
             i += 1  // the "-"
-            packet.attachments = Array(repeating: [], count: count)
+            attachments = Array(repeating: [], count: count)
         }
         if i < n, raw[i] == UInt8(ascii: "/") {
             let start = i
             while i < n, raw[i] != UInt8(ascii: ",") { i += 1 }
-            guard let nsp = String(validating: UnsafeRawBufferPointer(rebasing: raw[start..<i]), as: UTF8.self) else {
+            guard let name = String(validating: UnsafeRawBufferPointer(rebasing: raw[start..<i]), as: UTF8.self) else {
                 throw SocketIOParseError("invalid namespace")
             }
-            packet.nsp = nsp
+            nsp = name
             if i < n { i += 1 }  // the ","
         }
         if i < n, raw[i] &- UInt8(ascii: "0") < 10 {
-            var id = 0
+            var number = 0
             let start = i
             while i < n, raw[i] &- UInt8(ascii: "0") < 10 {
                 // Ack ids are JavaScript safe integers; longer digit runs are refused rather than rounded.
                 guard i - start < 15 else { throw SocketIOParseError("invalid ack id") }
-                id = id * 10 + Int(raw[i] &- UInt8(ascii: "0"))
+                number = number * 10 + Int(raw[i] &- UInt8(ascii: "0"))
                 i += 1
             }
-            packet.id = id
+            id = number
         }
         if i < n {
             do {
-                packet.data = try JSONValue.parse(bytes: UnsafeRawBufferPointer(rebasing: raw[i..<n]), options: jsonOptions)
+                data = try JSONValue.parse(bytes: UnsafeRawBufferPointer(rebasing: raw[i..<n]), options: jsonOptions)
             } catch {
                 throw SocketIOParseError("invalid payload")
             }
         }
-        guard isPayloadValid(type, packet.data) else { throw SocketIOParseError("invalid payload") }
-        return packet
+        guard isPayloadValid(type, data) else { throw SocketIOParseError("invalid payload") }
+        return SocketIOPacket(type: type, nsp: nsp, id: id, data: data, attachments: attachments)
     }
 
     /// The official rules, except that an EVENT must carry its array (the official parser lets `2` alone through).

@@ -169,7 +169,7 @@ final class SocketIOClient: EngineConnectionHandler {
             }
             connect(packet.nsp, auth: packet.data?.objectValue ?? [:])
         } else if let socket, packet.type != .connect && packet.type != .connectError {
-            socket.onPacket(packet)
+            socket.onPacket(consume packet)
         } else if socket == nil && pending.contains(packet.nsp) && packet.type != .connect && packet.type != .connectError {
             return  // a packet racing the middlewares of its namespace: dropped
         } else {

@@ -207,7 +207,7 @@ public final class SocketIOSocket {
 
     func onPacket(_ packet: consuming SocketIOPacket) {
         switch packet.type {
-        case .event, .binaryEvent: onEvent(packet)
+        case .event, .binaryEvent: onEvent(consume packet)
         case .ack, .binaryAck:
             guard let ackID = packet.id, let handler = acks.removeValue(forKey: ackID) else { return }
             handler(SocketIOArguments(packet.data?.arrayValue ?? [], attachments: packet.attachments))

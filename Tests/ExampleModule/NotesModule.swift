@@ -84,6 +84,12 @@ public final class NotesModule: GatewayModule {
         setup.on("fail") { _ in throw ModuleError("this always fails", status: 422, code: "always") }
         setup.on("crash") { _ in throw CancellationError() }
 
+        // Handlers that never suspend (contract 0.5): same answers and errors, no task per event.
+        setup.onSync("sync.echo") { event in event.arguments }
+        setup.onSync("sync.fail") { _ in throw ModuleError("refused at once", status: 422, code: "at_once") }
+        setup.onSync("sync.crash") { _ in throw CancellationError() }
+        setup.onSync("sync.shout", as: AddNote.self) { _, payload in payload.text.uppercased() }
+
         setup.route("GET", "/notes", access: .authenticated) { _ in
             let rows = try await context.database.query("SELECT id, text, author FROM notes ORDER BY id", [])
             return try .json(rows.map { Note(id: $0["id"].int64Value ?? 0, text: $0["text"].stringValue ?? "",

@@ -84,10 +84,26 @@ final class ModuleRuntimeTests: XCTestCase {
         let client = try gateway.join(sub: "dave")
         client.send(#"421["slow",150]"#)
         client.send(#"422["whoami"]"#)
+        // A handler that never suspends still waits for the events before it (it would answer at once otherwise).
+        client.send(#"423["sync.echo","third"]"#)
         let first = client.nextText { $0.hasPrefix("43") }
         let second = client.nextText { $0.hasPrefix("43") }
+        let third = client.nextText { $0.hasPrefix("43") }
         XCTAssertEqual(first, "431[150]")
         XCTAssertTrue(second?.hasPrefix("432[") == true, second ?? "nil")
+        XCTAssertEqual(third, #"433["third"]"#)
+    }
+
+    func testHandlersThatNeverSuspendAnswerAndFailAsTheOthers() throws {
+        let client = try gateway.join(sub: "dora")
+        XCTAssertEqual(client.emitWithAck("sync.echo", #"1,"two",{"3":[true]}"#, id: 1), #"[1,"two",{"3":[true]}]"#)
+        XCTAssertEqual(client.emitWithAck("sync.fail", id: 2), #"[{"error":"refused at once","code":"at_once"}]"#)
+        XCTAssertEqual(client.emitWithAck("sync.crash", id: 3), #"[{"error":"internal error","code":"internal"}]"#)
+        XCTAssertEqual(client.emitWithAck("sync.shout", #"{"text":"hey"}"#, id: 4), #"["HEY"]"#)
+        XCTAssertEqual(client.emitWithAck("sync.shout", #"{"txt":"hey"}"#, id: 5),
+                       #"[{"error":"text is required","code":"invalid_payload"}]"#)
+        client.send(#"42["sync.fail"]"#)
+        XCTAssertEqual(client.nextEvent("error"), #"["error",{"message":"refused at once","code":"at_once","event":"sync.fail"}]"#)
     }
 
     func testBinaryArgumentsRoundTrip() throws {

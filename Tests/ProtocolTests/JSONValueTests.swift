@@ -87,6 +87,12 @@ final class JSONValueTests: XCTestCase {
             XCTAssertEqual(try JSONValue.parse("\"" + String(repeating: "\\u00e9\\n", count: n) + "\""),
                            .string(String(repeating: "\u{e9}\n", count: n)), "n \(n)")
         }
+        // Serialised in chunks of 4,096 input bytes: three bytes per repetition put escapes on both sides of each boundary.
+        for n in [1, 1365, 1366, 1367, 5000] {
+            let value = String(repeating: "a\"\u{1}", count: n)
+            XCTAssertEqual(String(decoding: JSONValue.string(value).serialized, as: UTF8.self),
+                           "\"" + String(repeating: "a\\\"\\u0001", count: n) + "\"", "n \(n)")
+        }
         let errors: [(String, JSONError)] = [
             ("\"\\x\nb\"", JSONError(.invalidEscape, offset: 1)),
             ("\"\\n\nb\"", JSONError(.controlCharacter, offset: 3)),

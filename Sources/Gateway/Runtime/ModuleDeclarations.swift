@@ -7,7 +7,12 @@ struct ModuleDeclarations: Sendable {
     struct Event: Sendable {
         let namespace: String
         let name: String
-        let handler: EventHandler
+        let handler: Handler
+    }
+    /// As registered: `on` (a task per event) or `onSync` (run inline on the socket's loop when it is idle).
+    enum Handler: Sendable {
+        case async(EventHandler)
+        case sync(SyncEventHandler)
     }
     struct Route: Sendable {
         let method: String
@@ -65,6 +70,14 @@ final class ModuleSetupRecorder: ModuleSetup, @unchecked Sendable {
     }
 
     func on(_ event: String, namespace: String, _ handler: @escaping EventHandler) {
+        declare(event, namespace: namespace, .async(handler))
+    }
+
+    func onSync(_ event: String, namespace: String, _ handler: @escaping SyncEventHandler) {
+        declare(event, namespace: namespace, .sync(handler))
+    }
+
+    private func declare(_ event: String, namespace: String, _ handler: ModuleDeclarations.Handler) {
         record("event \(event)") {
             if SocketEventNames.reserved.contains(event) {
                 $0.problems.append("event \(event) is reserved by Socket.IO")

@@ -5,11 +5,19 @@ import SocketIO
 /// Wires the modules' socket declarations to the Socket.IO server: authentication on every namespace, presence, the
 /// users directory at connect, each socket's ordered event queue, and connect/disconnect hooks.
 final class ModuleSockets: Sendable {
-    struct Handler: Sendable {
+    /// A class: found for every event and captured by its job, where a struct of seven references was copied (a retain
+    /// and a release each) several times per event.
+    final class Handler: Sendable {
         let module: String
-        let run: EventHandler
+        let run: ModuleDeclarations.Handler
         /// The module's counters, looked up once here rather than per event.
         let counters: SocketMetrics.ModuleCounters
+
+        init(module: String, run: ModuleDeclarations.Handler, counters: SocketMetrics.ModuleCounters) {
+            self.module = module
+            self.run = run
+            self.counters = counters
+        }
     }
 
     private let runtime: GatewayRuntime
@@ -156,20 +164,29 @@ final class ModuleSockets: Sendable {
         let context = EventContext(name: event, socket: session.info, arguments: arguments, wantsAck: ack != nil)
         let counters = handler.counters
         counters.received.increment()
-        let accepted = session.enqueue(SocketSession.Job {
+        let job: SocketSession.Job
+        switch handler.run {
+        case .sync(let run) where session.isIdle:
+            // Nothing of this socket is pending, so running it now keeps the order: no task, no job, no queue.
             let started = ContinuousClock.now
-            defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
-            do {
-                return .ack(try await handler.run(context))
-            } catch let error as ModuleError {
-                counters.refused.increment()
-                return .failure(message: error.message, code: error.code ?? "error", event: event)
-            } catch {
-                counters.failed.increment()
-                Log.error("module_handler_failed", ["module": handler.module, "event": event, "error": "\(error)"])
-                return .failure(message: "internal error", code: "internal", event: event)
+            let reply: SocketSession.Reply
+            do { reply = .ack(try run(context)) } catch { reply = Self.reply(to: error, event: event, handler: handler) }
+            counters.latency.observe((ContinuousClock.now - started).seconds)
+            return session.send(reply, ack: ack)
+        case .sync(let run):
+            job = SocketSession.Job {
+                let started = ContinuousClock.now
+                defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
+                do { return .ack(try run(context)) } catch { return Self.reply(to: error, event: event, handler: handler) }
             }
-        }, ack: ack)
+        case .async(let run):
+            job = SocketSession.Job {
+                let started = ContinuousClock.now
+                defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
+                do { return .ack(try await run(context)) } catch { return Self.reply(to: error, event: event, handler: handler) }
+            }
+        }
+        let accepted = session.enqueue(job, ack: ack)
         if !accepted {
             counters.refused.increment()
             let message = "too many events in flight (socketio.maxPendingEvents = \(maxPendingEvents))"
@@ -180,6 +197,17 @@ final class ModuleSockets: Sendable {
                                                           "event": .string(event)])])
             }
         }
+    }
+
+    /// A handler's error as the client hears it: a `ModuleError` as itself, anything else as `internal error` (logged).
+    private static func reply(to error: any Error, event: String, handler: Handler) -> SocketSession.Reply {
+        if let error = error as? ModuleError {
+            handler.counters.refused.increment()
+            return .failure(message: error.message, code: error.code ?? "error", event: event)
+        }
+        handler.counters.failed.increment()
+        Log.error("module_handler_failed", ["module": handler.module, "event": event, "error": "\(error)"])
+        return .failure(message: "internal error", code: "internal", event: event)
     }
 
     func disconnected(_ session: SocketSession, reason: String) {

@@ -20,8 +20,9 @@ final class SocketSession {
     let info: SocketInfo
     /// Strong: the socket drops its handlers (which hold this session) when it goes, which ends the cycle.
     let socket: SocketIOSocket
-    /// Shared by every socket: the wiring that made this session, and its namespace's event table.
-    unowned let wiring: ModuleSockets
+    /// Shared by every socket: the wiring that made this session (strong: it outlives every socket, and an unowned
+    /// reference costs a runtime check per event), and its namespace's event table.
+    let wiring: ModuleSockets
     let events: EventTable<ModuleSockets.Handler>
     private var pending: [(Job, SocketIOAck?)] = []
     private var head = 0
@@ -36,6 +37,8 @@ final class SocketSession {
 
     var loop: EventLoop { socket.loop }
     var queuedCount: Int { pending.count - head + (running ? 1 : 0) }
+    /// No event of this socket is running or waiting.
+    var isIdle: Bool { !running }
 
     /// False when the queue is full (the caller answers the client with an error instead).
     func enqueue(_ job: Job, ack: SocketIOAck?) -> Bool {
@@ -78,7 +81,7 @@ final class SocketSession {
         target.session.runNext()
     }
 
-    private func send(_ reply: Reply, ack: SocketIOAck?) {
+    func send(_ reply: Reply, ack: SocketIOAck?) {
         switch reply {
         case .none:
             ack?.send([])
