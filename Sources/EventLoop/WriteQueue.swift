@@ -23,8 +23,9 @@ struct WriteQueue {
         if head.isEmpty { head = chunk } else { rest.append(chunk) }
     }
 
-    /// The first chunk's bytes, borrowed in place (no copy of the array, no reference count traffic).
-    func withHead<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { head.withUnsafeBytes(body) }
+    /// The first chunk's bytes, borrowed in place. Mutating only so that the caller's access to the queue is exclusive
+    /// for the call: a read of a class's property would retain the chunk, in case `body` replaced it meanwhile.
+    mutating func withHead<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { head.withUnsafeBytes(body) }
 
     mutating func removeAll() {
         head = []
