@@ -217,11 +217,13 @@ public final class Connection: IOHandler {
 
     // MARK: Writing
 
-    /// Queues bytes; they are sent before the loop next sleeps, gathered with other writes.
-    public func write(_ bytes: [UInt8]) {
+    /// Queues bytes; they are sent before the loop next sleeps, gathered with other writes. Consuming: the caller's
+    /// reference moves into the queue (no retain here and release there per write).
+    public func write(_ bytes: consuming [UInt8]) {
         guard state == .open || state == .handshaking || state == .connecting, !bytes.isEmpty else { return }
+        let count = bytes.count
         pending.append(bytes)
-        bufferedBytes += bytes.count
+        bufferedBytes += count
         if bufferedBytes > limits.maxBufferedBytes {
             closeNow(.writeBufferOverflow(limit: limits.maxBufferedBytes))
             return

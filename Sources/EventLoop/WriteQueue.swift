@@ -18,7 +18,7 @@ struct WriteQueue {
         }
     }
 
-    mutating func append(_ chunk: [UInt8]) {
+    mutating func append(_ chunk: consuming [UInt8]) {
         precondition(!chunk.isEmpty, "empty chunks are not queued")
         if head.isEmpty { head = chunk } else { rest.append(chunk) }
     }
