@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <errno.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <malloc.h>
 #include <time.h>
 
@@ -37,6 +38,8 @@ int clinux_signalfd_read(int fd) {
     ssize_t n = read(fd, &info, sizeof info);
     return n == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
 }
+long clinux_write(int fd, const void *bytes, size_t count) { return syscall(SYS_write, fd, bytes, count); }
+long clinux_writev(int fd, const struct iovec *iov, int count) { return syscall(SYS_writev, fd, iov, count); }
 int clinux_ignore_sigpipe(void) { return signal(SIGPIPE, SIG_IGN) == SIG_ERR ? -1 : 0; }
 
 int clinux_pin_current_thread(int cpu) {

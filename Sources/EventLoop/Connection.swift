@@ -292,7 +292,7 @@ public final class Connection: IOHandler {
         let count = min(pending.count, 64)
         if count == 1 {
             let n = pending.withHead { chunk in
-                Glibc.write(fd, chunk.baseAddress! + pendingHeadOffset, chunk.count - pendingHeadOffset)
+                clinux_write(fd, chunk.baseAddress! + pendingHeadOffset, chunk.count - pendingHeadOffset)
             }
             return n >= 0 ? n : -Int(clinux_errno())
         }
@@ -304,7 +304,7 @@ public final class Connection: IOHandler {
     /// Pins each chunk's storage for the duration of the call by nesting the borrows, instead of escaping pointers.
     private func collectIOVecs(_ i: Int, _ count: Int, _ iovecs: UnsafeMutableBufferPointer<iovec>) -> Int {
         if i == count {
-            let n = Glibc.writev(fd, iovecs.baseAddress, Int32(count))
+            let n = clinux_writev(fd, iovecs.baseAddress, Int32(count))
             return n >= 0 ? n : -Int(clinux_errno())
         }
         let offset = i == 0 ? pendingHeadOffset : 0

@@ -36,6 +36,11 @@ int clinux_signalfd(const int *signals, int count);
 int clinux_signalfd_read(int fd);
 int clinux_ignore_sigpipe(void);
 
+/// write(2) and writev(2) as plain system calls: glibc's wrappers are cancellation points, whose bookkeeping costs as
+/// much as the rest of a small flush, and no loop thread is ever cancelled. -1 with errno set on failure.
+long clinux_write(int fd, const void *bytes, size_t count);
+long clinux_writev(int fd, const struct iovec *iov, int count);
+
 int clinux_pin_current_thread(int cpu);
 int clinux_errno(void);
 void clinux_malloc_trim(void);
