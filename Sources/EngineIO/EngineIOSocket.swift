@@ -95,7 +95,7 @@ public final class EngineIOSocket {
     }
 
     public func send(_ prepared: EngineIOPreparedMessage) {
-        server.traffic.countOut(prepared.message)
+        server.traffic.countOut(textBytes: prepared.payloadCount)
         sendPacket(.prepared(prepared))
     }
 
@@ -130,6 +130,8 @@ public final class EngineIOSocket {
         guard readyState == .open else { return }
         // Nothing queued ahead and the transport can take it (always, over WebSocket): straight through, without a
         // buffer array per packet (a broadcast pays this once per recipient).
+        // One read of the transport for both calls: each read of the property retains it for the call.
+        let transport = self.transport
         if writeBuffer.isEmpty && transport.canSend { return transport.send(packet) }
         writeBuffer.append(packet)
         flush()

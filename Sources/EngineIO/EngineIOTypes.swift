@@ -114,6 +114,8 @@ public struct EngineIOConfiguration: Sendable {
 /// `PreparedWebSocketMessage`) and the polling encoding are computed once, and every recipient writes the same buffers.
 public final class EngineIOPreparedMessage: Sendable {
     public let message: EngineIOMessage
+    /// The message's size, counted once per recipient without reading the message.
+    let payloadCount: Int
     /// Text: payload `4…`; binary: the raw bytes.
     let webSocket: PreparedWebSocketMessage
     /// Binary messages only: `b` + base64, built on first use by a polling recipient.
@@ -121,6 +123,7 @@ public final class EngineIOPreparedMessage: Sendable {
 
     public init(_ message: EngineIOMessage) {
         self.message = message
+        payloadCount = message.payloadCount
         switch message {
         case .text(let utf8):
             var payload: [UInt8] = []

@@ -217,11 +217,13 @@ public final class Connection: IOHandler {
 
     // MARK: Writing
 
-    /// Queues bytes; they are sent before the loop next sleeps, gathered with other writes.
-    public func write(_ bytes: [UInt8]) {
+    /// Queues bytes; they are sent before the loop next sleeps, gathered with other writes. Consuming: the caller's
+    /// reference moves into the queue (no retain here and release there per write).
+    public func write(_ bytes: consuming [UInt8]) {
         guard state == .open || state == .handshaking || state == .connecting, !bytes.isEmpty else { return }
+        let count = bytes.count
         pending.append(bytes)
-        bufferedBytes += bytes.count
+        bufferedBytes += count
         if bufferedBytes > limits.maxBufferedBytes {
             closeNow(.writeBufferOverflow(limit: limits.maxBufferedBytes))
             return
@@ -284,9 +286,16 @@ public final class Connection: IOHandler {
         }
     }
 
-    /// One `writev` over up to 64 queued chunks. Returns bytes written, or -errno.
+    /// One `writev` over up to 64 queued chunks (one `write` for a single chunk: nearly every flush, as a broadcast
+    /// leaves one shared frame per recipient, and it needs no iovec array). Returns bytes written, or -errno.
     private func writeGathered() -> Int {
         let count = min(pending.count, 64)
+        if count == 1 {
+            let n = pending.withHead { chunk in
+                Glibc.write(fd, chunk.baseAddress! + pendingHeadOffset, chunk.count - pendingHeadOffset)
+            }
+            return n >= 0 ? n : -Int(clinux_errno())
+        }
         return withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { iovecs in
             collectIOVecs(0, count, iovecs)
         }
@@ -309,6 +318,11 @@ public final class Connection: IOHandler {
     func consume(_ count: Int) {
         var remaining = count
         bufferedBytes -= count
+        if bufferedBytes == 0 {  // all of it (the usual case): the queue goes at once, without reading a chunk
+            pending.removeAll()
+            pendingHeadOffset = 0
+            return
+        }
         while remaining > 0 {
             let available = pending[0].count - pendingHeadOffset
             if remaining >= available {

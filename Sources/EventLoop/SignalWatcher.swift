@@ -6,7 +6,6 @@ import Glibc
 public final class SignalWatcher: IOHandler {
     private let fd: Int32
     private var handler: ((Int32) -> Void)?
-    private weak var loop: EventLoop?
 
     /// Blocks `signals` for the calling thread and every thread it starts afterwards: create this on the main thread
     /// before starting the loops. Also ignores SIGPIPE process-wide (a write to a closed socket is an error, not death).
@@ -20,7 +19,6 @@ public final class SignalWatcher: IOHandler {
     /// Starts delivering on `loop` (call on that loop).
     public func start(on loop: EventLoop, _ handler: @escaping (Int32) -> Void) throws(SystemError) {
         self.handler = handler
-        self.loop = loop
         try loop.register(fd, interest: .readable, handler: self)
     }
 

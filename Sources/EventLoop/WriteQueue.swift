@@ -18,9 +18,18 @@ struct WriteQueue {
         }
     }
 
-    mutating func append(_ chunk: [UInt8]) {
+    mutating func append(_ chunk: consuming [UInt8]) {
         precondition(!chunk.isEmpty, "empty chunks are not queued")
         if head.isEmpty { head = chunk } else { rest.append(chunk) }
+    }
+
+    /// The first chunk's bytes, borrowed in place. Mutating only so that the caller's access to the queue is exclusive
+    /// for the call: a read of a class's property would retain the chunk, in case `body` replaced it meanwhile.
+    mutating func withHead<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { head.withUnsafeBytes(body) }
+
+    mutating func removeAll() {
+        head = []
+        if !rest.isEmpty { rest = [] }
     }
 
     mutating func removeFirst() {

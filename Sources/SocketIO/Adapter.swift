@@ -67,32 +67,96 @@ public protocol SocketIOAdapter: AnyObject, Sendable {
     func restoreSession(pid: String, offset: String, completion: @escaping @Sendable (SocketIORestoredSession?) -> Void)
 }
 
-/// Rooms in memory, for one server process: `rooms: [Room: Set<SocketID>]` and `sids: [SocketID: [Room]]` under one lock,
+/// Rooms in memory, for one server process: the members of each room by loop, `sids: [SocketID: [Room]]` under one lock,
 /// and, when connection state recovery is on, the sessions of disconnected sockets and the broadcast packets of the last
 /// `maxDisconnectionDurationMs`.
 public final class InMemoryAdapter: SocketIOAdapter {
     public let namespace: SocketIONamespace
 
+    /// The named rooms of the sockets of one loop, each member with its socket's handle.
+    private struct LoopRooms {
+        let loop: EventLoop
+        var rooms: [Room: [SocketID: SocketIOSocketHandle]] = [:]
+    }
+
     private struct Rooms {
-        /// Named rooms and their members. A socket's own room (its id) is not stored: every socket is in it from
-        /// connect until it leaves it, so `sids` implies it — a set and a table entry fewer per idle socket.
-        var rooms: [Room: Set<SocketID>] = [:]
+        /// Named rooms by loop, so that a broadcast hands each loop its members' table as it is, instead of looking every
+        /// member's id up (a hash of the id per recipient was 15% of a fan-out's cost) or sorting members by loop. Only
+        /// sockets connected here are in it; a socket's own room (its id) is not stored: every socket is in it from
+        /// connect until it leaves it, so `sids` implies it — a table and an entry fewer per idle socket.
+        var loops: [LoopRooms] = []
         /// Every socket, with its named rooms (its own room not included). A short array rather than a set: a socket is
         /// in a few rooms, and a one-element set costs twice the memory of a one-element array, per idle socket.
         var sids: [SocketID: [Room]] = [:]
         /// Sockets that left their own room (`socket.leave(socket.id)`: rare).
         var leftOwnRoom: Set<SocketID> = []
+        /// Sockets that joined rooms before they were connected here (a middleware's `join`, a restored session's rooms):
+        /// their rooms are in `sids` only until their connection adds them to `loops` (rare, and then short-lived).
+        var notConnected: Set<SocketID> = []
 
         func inOwnRoom(_ id: SocketID) -> Bool { sids[id] != nil && !leftOwnRoom.contains(id) }
 
-        /// The members of `room`: those who joined it by name, and the socket whose own room it is.
-        func members(_ room: Room) -> Set<SocketID>? {
-            let own = inOwnRoom(room)
-            if var named = rooms[room] {
-                if own { named.insert(room) }
-                return named
+        /// `handle` is nil for a socket not connected here yet.
+        mutating func add(_ id: SocketID, _ handle: SocketIOSocketHandle?, rooms joined: some Sequence<Room>) {
+            if sids[id] == nil { sids[id] = [] }
+            let k = handle.map { loopIndex($0.loop) }
+            for room in joined {
+                if room == id {
+                    leftOwnRoom.remove(id)
+                    continue
+                }
+                if !sids[id]!.contains(room) { sids[id]!.append(room) }
+                if let handle, let k { loops[k].rooms[room, default: [:]][id] = handle } else { notConnected.insert(id) }
             }
-            return own ? [room] : nil
+            // Connected now (its connection joins its own room): the rooms it joined before get it too.
+            if let handle, let k, !notConnected.isEmpty, notConnected.remove(id) != nil {
+                for room in sids[id]! { loops[k].rooms[room, default: [:]][id] = handle }
+            }
+        }
+
+        private mutating func loopIndex(_ loop: EventLoop) -> Int {
+            if let k = loops.firstIndex(where: { $0.loop === loop }) { return k }
+            loops.append(LoopRooms(loop: loop))
+            return loops.count - 1
+        }
+
+        /// A few loops to try: the socket's own is not known here, and a lookup per loop is cheaper than keeping it.
+        mutating func remove(_ id: SocketID, from room: Room) {
+            for k in loops.indices {
+                guard loops[k].rooms[room]?.removeValue(forKey: id) != nil else { continue }
+                if loops[k].rooms[room]!.isEmpty { loops[k].rooms[room] = nil }
+                return
+            }
+        }
+
+        /// The members of `room` by loop: those who joined it by name, and the socket whose own room it is (looked up in
+        /// `namespace`, which the caller's lock allows: the namespace never calls the adapter under its own lock).
+        func members(_ room: Room, in namespace: SocketIONamespace) -> [SocketIORecipients.Group] {
+            var groups: [SocketIORecipients.Group] = []
+            for loopRooms in loops {
+                if let named = loopRooms.rooms[room] { groups.append((loopRooms.loop, .table(named))) }
+            }
+            guard inOwnRoom(room), let own = namespace.handle(room) else { return groups }
+            // The socket whose room it is, with those who joined it by name (rare).
+            if let k = groups.firstIndex(where: { $0.loop === own.loop }), case .table(let named) = groups[k].members {
+                groups[k].members = .list(Array(named.values) + [own])
+            } else {
+                groups.append((own.loop, .list([own])))
+            }
+            return groups
+        }
+
+        func exclusion(_ except: Set<Room>, in namespace: SocketIONamespace) -> SocketIOExclusion {
+            var excluded = SocketIOExclusion()
+            for room in except {
+                for group in members(room, in: namespace) {
+                    switch group.members {
+                    case .table(let members): for handle in members.values { excluded.insert(handle) }
+                    case .list(let members): for handle in members { excluded.insert(handle) }
+                    }
+                }
+            }
+            return excluded
         }
     }
     private let state = Mutex(Rooms())
@@ -130,17 +194,9 @@ public final class InMemoryAdapter: SocketIOAdapter {
     // MARK: Rooms
 
     public func addAll(_ id: SocketID, rooms: Set<Room>) {
-        state.withLock { s in
-            if s.sids[id] == nil { s.sids[id] = [] }
-            for room in rooms {
-                if room == id {
-                    s.leftOwnRoom.remove(id)
-                } else {
-                    if !s.sids[id]!.contains(room) { s.sids[id]!.append(room) }
-                    s.rooms[room, default: []].insert(id)
-                }
-            }
-        }
+        // The handle is looked up under the adapter's lock, so that a socket connecting meanwhile either is found here or
+        // finds these rooms in `sids` when its own join moves them into `rooms`.
+        state.withLock { s in s.add(id, namespace.handle(id), rooms: rooms) }
     }
 
     public func del(_ id: SocketID, room: Room) {
@@ -149,7 +205,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
                 if s.sids[id] != nil { s.leftOwnRoom.insert(id) }
             } else {
                 s.sids[id]?.removeAll { $0 == room }
-                Self.remove(id, from: room, in: &s)
+                s.remove(id, from: room)
             }
         }
     }
@@ -158,14 +214,9 @@ public final class InMemoryAdapter: SocketIOAdapter {
         state.withLock { s in
             guard let rooms = s.sids.removeValue(forKey: id) else { return }
             s.leftOwnRoom.remove(id)
-            for room in rooms { Self.remove(id, from: room, in: &s) }
+            s.notConnected.remove(id)
+            for room in rooms { s.remove(id, from: room) }
         }
-    }
-
-    private static func remove(_ id: SocketID, from room: Room, in s: inout Rooms) {
-        guard var members = s.rooms[room] else { return }
-        members.remove(id)
-        s.rooms[room] = members.isEmpty ? nil : members
     }
 
     public func socketRooms(_ id: SocketID) -> Set<Room>? {
@@ -180,32 +231,37 @@ public final class InMemoryAdapter: SocketIOAdapter {
     /// Number of rooms (including each socket's own room).
     public var roomCount: Int {
         state.withLock { s in
-            s.rooms.count + s.sids.keys.count { !s.leftOwnRoom.contains($0) && s.rooms[$0] == nil }
+            let named = Set(s.sids.values.joined())
+            return named.count + s.sids.keys.count { !s.leftOwnRoom.contains($0) && !named.contains($0) }
         }
     }
 
-    /// The ids addressed by `options`, as the official `apply`: members of any room (or every socket), minus excluded rooms.
-    public func matchingIDs(_ options: SocketIOBroadcastOptions) -> [SocketID] {
-        state.withLock { s in
-            var except: Set<SocketID> = []
-            for room in options.except { if let members = s.members(room) { except.formUnion(members) } }
-            if options.rooms.isEmpty {
-                return s.sids.keys.filter { !except.contains($0) }
+    /// The sockets of this server addressed by `options`, as the official `apply`: members of any room (or every socket),
+    /// minus the members of excluded rooms. One room, the usual broadcast, is its members' tables as they are.
+    func recipients(_ options: SocketIOBroadcastOptions) -> SocketIORecipients {
+        if options.rooms.isEmpty {
+            let excluded = state.withLock { s in s.exclusion(options.except, in: namespace) }
+            return SocketIORecipients(namespace.handles(), excluding: excluded)
+        }
+        return state.withLock { s in
+            let excluded = s.exclusion(options.except, in: namespace)
+            if options.rooms.count == 1 {
+                return SocketIORecipients(s.members(options.rooms.first!, in: namespace), excluding: excluded)
             }
-            // One socket's own room (an emit to a socket id): no set to build.
-            if options.rooms.count == 1, let room = options.rooms.first, s.rooms[room] == nil {
-                return s.inOwnRoom(room) && !except.contains(room) ? [room] : []
-            }
-            if options.rooms.count == 1, let members = s.members(options.rooms.first!) {
-                return except.isEmpty ? Array(members) : members.filter { !except.contains($0) }
-            }
-            var seen: Set<SocketID> = []
-            var ids: [SocketID] = []
+            // Several rooms: each socket once.
+            var seen: Set<ObjectIdentifier> = []
+            var handles: [SocketIOSocketHandle] = []
             for room in options.rooms {
-                guard let members = s.members(room) else { continue }
-                for id in members where !except.contains(id) && seen.insert(id).inserted { ids.append(id) }
+                for group in s.members(room, in: namespace) {
+                    switch group.members {
+                    case .table(let members):
+                        for handle in members.values where seen.insert(handle.identity).inserted { handles.append(handle) }
+                    case .list(let members):
+                        for handle in members where seen.insert(handle.identity).inserted { handles.append(handle) }
+                    }
+                }
             }
-            return ids
+            return SocketIORecipients(handles, excluding: excluded)
         }
     }
 
@@ -230,7 +286,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
         }
         let messages = packet.encodeShared()
         if let offset { store(StoredPacket(offset: offset, emittedAtMs: clockMs(), options: options, messages: messages)) }
-        namespace.deliver(messages, to: namespace.localSockets(matchingIDs(options)), volatile: options.flags.volatile)
+        namespace.deliver(messages, to: recipients(options), volatile: options.flags.volatile)
     }
 
     public func broadcastWithAck(_ packet: SocketIOPacket, options: SocketIOBroadcastOptions,
@@ -240,7 +296,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
         let id = namespace.nextAckID()
         packet.id = id
         let messages = packet.encodeShared()
-        let handles = namespace.localSockets(matchingIDs(options))
+        let handles = recipients(options).handles
         let volatile = options.flags.volatile
         clientCount(handles.count)
         SocketIONamespace.forEach(handles) { socket in
@@ -250,12 +306,12 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     public func sockets(_ rooms: Set<Room>, completion: @escaping @Sendable (Set<SocketID>) -> Void) {
-        let handles = namespace.localSockets(matchingIDs(SocketIOBroadcastOptions(rooms: rooms)))
+        let handles = recipients(SocketIOBroadcastOptions(rooms: rooms)).handles
         completion(Set(handles.map(\.id)))
     }
 
     public func fetchSockets(_ options: SocketIOBroadcastOptions, completion: @escaping @Sendable ([SocketIORemoteSocket]) -> Void) {
-        let handles = namespace.localSockets(matchingIDs(options))
+        let handles = recipients(options).handles
         guard !handles.isEmpty else {
             completion([])
             return
@@ -276,18 +332,18 @@ public final class InMemoryAdapter: SocketIOAdapter {
     }
 
     public func addSockets(_ options: SocketIOBroadcastOptions, rooms: [Room]) {
-        let set = Set(rooms)
-        for handle in namespace.localSockets(matchingIDs(options)) { addAll(handle.id, rooms: set) }
+        let handles = recipients(options).handles
+        state.withLock { s in for handle in handles { s.add(handle.id, handle, rooms: rooms) } }
     }
 
     public func delSockets(_ options: SocketIOBroadcastOptions, rooms: [Room]) {
-        for handle in namespace.localSockets(matchingIDs(options)) {
+        for handle in recipients(options).handles {
             for room in rooms { del(handle.id, room: room) }
         }
     }
 
     public func disconnectSockets(_ options: SocketIOBroadcastOptions, close: Bool) {
-        SocketIONamespace.forEach(namespace.localSockets(matchingIDs(options))) { $0.disconnect(close: close) }
+        SocketIONamespace.forEach(recipients(options)) { $0.disconnect(close: close) }
     }
 
     public func serverCount(completion: @escaping @Sendable (Int) -> Void) { completion(1) }

@@ -19,6 +19,13 @@ public struct SocketIOSocketHandle: @unchecked Sendable {
     func refers(to socket: SocketIOSocket) -> Bool { object === socket }
 }
 
+extension SocketIOSocketHandle {
+    var identity: ObjectIdentifier { ObjectIdentifier(object) }
+
+    /// The socket, for a caller that checked once for a whole group of sockets that it runs on their loop.
+    var socketOnItsLoop: SocketIOSocket { object }
+}
+
 /// Calls `next()` to let a connection through a middleware, or `next(SocketIOConnectError(...))` to refuse it. May be called
 /// from any thread (it hops to the socket's loop), once.
 public struct SocketIONext: Sendable {
@@ -92,52 +99,48 @@ public final class SocketIONamespace: Sendable {
         }
     }
 
+    /// The handle of a socket connected here.
+    func handle(_ id: SocketID) -> SocketIOSocketHandle? { state.withLock { $0.sockets[id] } }
+
     /// The next ack id of this namespace (shared by its sockets and broadcasts, as official).
     public func nextAckID() -> Int { ackIDs.wrappingAdd(1, ordering: .relaxed).oldValue }
 
     /// Runs `body` for each socket on its own loop: one `execute` per loop (inline for the calling loop, last). Sockets that
-    /// disconnected meanwhile are skipped unless `includeDisconnected`. Per socket this is a loop comparison and the call:
-    /// sockets are grouped by a linear search over the few loops (one per core), not by hashing.
+    /// disconnected meanwhile are skipped unless `includeDisconnected`.
     public static func forEach(_ handles: [SocketIOSocketHandle], includeDisconnected: Bool = false,
                                _ body: @escaping @Sendable (SocketIOSocket) -> Void) {
-        guard let firstLoop = handles.first?.loop else { return }
-        let run = { @Sendable (sockets: [SocketIOSocketHandle]) in
-            for handle in sockets {
-                let socket = handle.socket
+        forEach(SocketIORecipients(handles), includeDisconnected: includeDisconnected, body)
+    }
+
+    /// The same for what an adapter found, already grouped by loop: each loop walks its own group.
+    static func forEach(_ recipients: SocketIORecipients, includeDisconnected: Bool = false,
+                        _ body: @escaping @Sendable (SocketIOSocket) -> Void) {
+        let excluded = recipients.excluded
+        let run = { @Sendable (group: SocketIORecipients.Group) in
+            SocketIORecipients.forEach(group.members, excluding: excluded, on: group.loop) { socket in
                 if includeDisconnected || socket.connected { body(socket) }
             }
         }
         // Inline only when nothing handed to this loop earlier is still waiting: an emit must not overtake one
         // that another thread queued before it (a count 1 queued from a storage thread, then a count 2 from here).
-        func runsInline(_ loop: EventLoop) -> Bool { loop.isInLoop && !loop.hasPendingRemoteTasks }
-        if handles.allSatisfy({ $0.loop === firstLoop }) {  // one loop: no grouping at all
-            if runsInline(firstLoop) { run(handles) } else { firstLoop.execute { run(handles) } }
-            return
-        }
-        var groups: [(loop: EventLoop, sockets: [SocketIOSocketHandle])] = []
-        for handle in handles {
-            let loop = handle.loop
-            if let k = groups.firstIndex(where: { $0.loop === loop }) {
-                groups[k].sockets.append(handle)
+        var local: SocketIORecipients.Group?
+        for group in recipients.groups {
+            if group.loop.isInLoop && !group.loop.hasPendingRemoteTasks {
+                local = group
             } else {
-                groups.append((loop, [handle]))
+                group.loop.execute { run(group) }
             }
-        }
-        var local: [SocketIOSocketHandle]?
-        for group in groups {
-            if runsInline(group.loop) {
-                local = group.sockets
-                continue
-            }
-            let sockets = group.sockets
-            group.loop.execute { run(sockets) }
         }
         if let local { run(local) }
     }
 
     /// Writes the same encoded packet to each socket, on its loop.
     public func deliver(_ messages: [SharedEngineMessage], to handles: [SocketIOSocketHandle], volatile: Bool) {
-        Self.forEach(handles) { socket in socket.client.write(shared: messages, volatile: volatile) }
+        deliver(messages, to: SocketIORecipients(handles), volatile: volatile)
+    }
+
+    func deliver(_ messages: [SharedEngineMessage], to recipients: SocketIORecipients, volatile: Bool) {
+        Self.forEach(recipients) { socket in socket.client.write(shared: messages, volatile: volatile) }
     }
 
     // MARK: Broadcasting

@@ -189,7 +189,7 @@ public final class WebSocketSession: ConnectionDelegate {
         connection.closeNow()
     }
 
-    private func write(_ frame: [UInt8]) -> Bool {
+    private func write(_ frame: consuming [UInt8]) -> Bool {
         guard !frame.isEmpty, !isClosed else { return false }
         if overflow == nil && connection.bufferedBytes + frame.count <= connection.limits.maxBufferedBytes {
             connection.write(frame)
@@ -200,8 +200,8 @@ public final class WebSocketSession: ConnectionDelegate {
                 return false
             }
             overflow = waiting
-            waiting.queue.append(frame)
             waiting.bytes += frame.count
+            waiting.queue.append(frame)
             if !waiting.readingPaused {
                 waiting.readingPaused = true
                 connection.pauseReading()

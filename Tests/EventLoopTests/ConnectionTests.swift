@@ -109,6 +109,32 @@ final class ConnectionTests: XCTestCase {
         XCTAssertNil(observed.closeReason.withLock { $0 })
     }
 
+    /// A peer that reads slowly gets partial writes: of one big chunk (written alone, the single-chunk path) and of many
+    /// small ones (gathered), every byte arrives once and in order.
+    func testPartialWritesOfOneChunkAndOfManyKeepEveryByteInOrder() throws {
+        let big = (0..<(8 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        final class Writer: ConnectionDelegate {
+            let chunks: [[UInt8]]
+            init(_ chunks: [[UInt8]]) { self.chunks = chunks }
+            func connectionDidBecomeActive(_ connection: Connection) { for chunk in chunks { connection.write(chunk) } }
+            func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {}
+            func connectionDidClose(_ connection: Connection, reason: ConnectionCloseReason) {}
+        }
+        let small = stride(from: 0, to: big.count, by: 1000).map { Array(big[$0..<min($0 + 1000, big.count)]) }
+        for chunks in [[big], small] {
+            let (group, listener) = try startServer(limits: ConnectionLimits(maxBufferedBytes: 16 * 1024 * 1024)) {
+                Writer(chunks)
+            }
+            defer { listener.stop(); group.shutdown() }
+            let client = try BlockingSocket(port: listener.port)
+            client.setReceiveBuffer(bytes: 64 * 1024)
+            usleep(100_000)  // the server's first writes fill the socket buffers and stop part-way
+            let received = try client.receive { $0.count >= big.count }
+            XCTAssertEqual(received.count, big.count)
+            XCTAssertTrue(received == big, "bytes lost, repeated or reordered (\(chunks.count) chunks)")
+        }
+    }
+
     func testConnectionLimitRefusesTheConnectionPastIt() throws {
         let group = try EventLoopGroup(count: 1)
         group.start()

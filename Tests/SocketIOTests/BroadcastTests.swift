@@ -111,6 +111,49 @@ final class BroadcastTests: XCTestCase {
         XCTAssertEqual(adapter.roomCount, 4, "a, b and the two remaining own rooms; c and the joined room are empty")
     }
 
+    /// Rooms joined before the socket is connected (in a middleware) hold it from its connection on; a socket refused
+    /// after joining is in no room, and one that leaves is no longer reached.
+    func testRoomsJoinedInAMiddlewareReachTheSocketOnceConnected() throws {
+        let server = SocketIOServer()
+        server.sockets.use { socket, next in
+            socket.join("early")
+            if socket.handshake.query["refuse"] == "1" { next(SocketIOConnectError("no")) } else { next() }
+        }
+        let adapter = try XCTUnwrap(server.sockets.adapter as? InMemoryAdapter)
+        let refused = TestClient(server: server, loop: group.loops[0], query: ["refuse": "1"])
+        refused.send("0")
+        XCTAssertEqual(refused.waitFor(1), [.text("4{\"message\":\"no\"}")])
+        XCTAssertEqual(adapter.roomCount, 0, "the refused socket left the room it joined")
+
+        let client = TestClient(server: server, loop: group.loops[1])
+        let sid = try XCTUnwrap(client.connect())
+        XCTAssertEqual(adapter.socketRooms(sid), [sid, "early"])
+        server.to("early").emit("hello")
+        XCTAssertEqual(client.waitFor(2)[1], .text("2[\"hello\"]"))
+
+        adapter.del(sid, room: "early")
+        server.to("early").emit("gone")
+        server.emit("everyone")
+        XCTAssertEqual(client.waitFor(3)[2], .text("2[\"everyone\"]"))
+        client.expectQuiet(after: 3)
+        refused.expectQuiet(after: 1)
+    }
+
+    /// Exclusions beyond a handful of sockets (kept as a set, by identity), own rooms among them.
+    func testExceptManySocketsByTheirOwnRooms() {
+        let server = SocketIOServer()
+        server.sockets.onConnection { socket in socket.join("all") }
+        let clients = (0..<12).map { TestClient(server: server, loop: group.loops[$0 % 2]) }
+        let sids = clients.map { $0.connect() ?? "" }
+        server.to("all").except(Array(sids[2...])).emit("few")
+        for client in clients[0...1] { XCTAssertEqual(client.waitFor(2)[1], .text("2[\"few\"]")) }
+        server.except(sids[0]).emit("most")
+        XCTAssertEqual(clients[1].waitFor(3).last, .text("2[\"most\"]"))
+        for client in clients[2...] { XCTAssertEqual(client.waitFor(2).last, .text("2[\"most\"]")) }
+        for client in clients[2...] { client.expectQuiet(after: 2) }
+        clients[0].expectQuiet(after: 2)
+    }
+
     private func onLoopBroadcast(_ server: SocketIOServer, sid: String, loop: EventLoop) {
         _ = onLoop(loop) {
             server.sockets.except(sid).emit("from0")
@@ -236,6 +279,9 @@ final class BroadcastTests: XCTestCase {
         XCTAssertEqual(sent[2], .text("0{\"sid\":\"\(sid)\",\"pid\":\"\(pid)\"}"))
         XCTAssertEqual(log.wait(for: 2)[1], "connected recovered=true rooms=\([sid, "room1"].sorted()) data={\"score\":7}")
         second.expectQuiet(after: 3)
+        // The restored rooms (joined before the socket was connected again) reach it.
+        server.to("room1").emit("back")
+        XCTAssertTrue(second.waitFor(4)[3].text!.hasPrefix("2[\"back\",\""), second.wire.sent.description)
 
         // The session was used: the same pid brings a fresh socket now.
         let third = TestClient(server: server, loop: group.loops[0])
