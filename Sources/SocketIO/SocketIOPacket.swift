@@ -101,8 +101,18 @@ public struct SocketIOParseError: Error, Sendable, Equatable, CustomStringConver
 /// Turns Engine.IO messages into packets, reassembling a BINARY_EVENT / BINARY_ACK from the binary messages that follow its
 /// text header. One per connection; loop-confined like it.
 public struct SocketIODecoder {
-    public var maxAttachments: Int
-    public var jsonOptions: JSONParseOptions
+    /// What every decoder of a server shares (one reference per connection instead of a copy).
+    public final class Limits: Sendable {
+        public let maxAttachments: Int
+        public let jsonOptions: JSONParseOptions
+        public init(maxAttachments: Int = 10, jsonOptions: JSONParseOptions = .default) {
+            self.maxAttachments = maxAttachments
+            self.jsonOptions = jsonOptions
+        }
+    }
+    private let limits: Limits
+    public var maxAttachments: Int { limits.maxAttachments }
+    public var jsonOptions: JSONParseOptions { limits.jsonOptions }
     /// A binary packet waiting for its attachments; out of line, as a decoder lives as long as its connection and
     /// nearly always waits for nothing.
     private final class Reconstruction {
@@ -116,9 +126,10 @@ public struct SocketIODecoder {
     private var pending: Reconstruction?
 
     public init(maxAttachments: Int = 10, jsonOptions: JSONParseOptions = .default) {
-        self.maxAttachments = maxAttachments
-        self.jsonOptions = jsonOptions
+        self.init(limits: Limits(maxAttachments: maxAttachments, jsonOptions: jsonOptions))
     }
+
+    public init(limits: Limits) { self.limits = limits }
 
     /// True while a binary packet waits for attachments.
     public var isReconstructing: Bool { pending != nil }

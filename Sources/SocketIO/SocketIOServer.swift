@@ -6,6 +6,8 @@ import Synchronization
 /// (`handleNewConnection`). Thread-safe; each connection is served on its own loop.
 public final class SocketIOServer: Sendable {
     public let options: SocketIOServerOptions
+    /// The decoding limits of `options`, shared by every client's decoder.
+    let decoderLimits: SocketIODecoder.Limits
 
     private struct State {
         var namespaces: [String: SocketIONamespace] = [:]
@@ -17,6 +19,7 @@ public final class SocketIOServer: Sendable {
 
     public init(options: SocketIOServerOptions = SocketIOServerOptions()) {
         self.options = options
+        decoderLimits = SocketIODecoder.Limits(maxAttachments: options.maxAttachments, jsonOptions: options.jsonOptions)
         _ = of("/")
     }
 
@@ -129,7 +132,7 @@ final class SocketIOClient: EngineConnectionHandler {
     init(conn: EngineConnection, server: SocketIOServer) {
         self.conn = conn
         self.server = server
-        decoder = SocketIODecoder(maxAttachments: server.options.maxAttachments, jsonOptions: server.options.jsonOptions)
+        decoder = SocketIODecoder(limits: server.decoderLimits)
     }
 
     func start() {

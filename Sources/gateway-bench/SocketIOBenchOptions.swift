@@ -1,3 +1,5 @@
+import Foundation
+import GatewayProtocol
 import SocketIOClient
 
 /// The command line of the Socket.IO scenarios (`connect`, `echo`, `fanout`).
@@ -15,6 +17,8 @@ struct SocketIOBenchOptions: Sendable {
     var handshakes = 64
     var settleSeconds = 3.0
     var authToken: String?
+    /// `--auth-tokens FILE`: one token per line, one per connection in turn (distinct users, as in production).
+    var authTokens: [String] = []
     /// fanout: broadcasts per second from the sender; 0 = saturated (closed loop: `inFlight` broadcasts outstanding, one
     /// counted done when the sender, itself in the room, receives it).
     var rate = 0
@@ -31,6 +35,7 @@ struct SocketIOBenchOptions: Sendable {
                gateway-bench fanout  --url ws://HOST:PORT [--connections 1000 (receivers)] [--rate 0 (saturated)]
                                      [--in-flight 1] [--size 32] [--duration 10] [--warmup 2] [--server-pid PID]
                Socket.IO scenarios also take: [--loops 1] [--ca FILE --server-name NAME (wss://)] [--auth-token T]
+               [--auth-tokens FILE]: one token per line, the connections use them in turn (distinct users)
                [--full-client]: echo/persist/fanout messages through the full Socket.IO client, not the bench's hot path
                URL: ws:// or wss:// (path default /socket.io/); HOST numeric.
 
@@ -72,6 +77,13 @@ struct SocketIOBenchOptions: Sendable {
             case "--handshakes": options.handshakes = try int(flag, 1...100_000)
             case "--settle": options.settleSeconds = try seconds(flag)
             case "--auth-token": options.authToken = try value(flag)
+            case "--auth-tokens":
+                let path = try value(flag)
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw .init(description: "--auth-tokens: cannot read \(path)")
+                }
+                options.authTokens = text.split(whereSeparator: \.isNewline).map(String.init)
+                guard !options.authTokens.isEmpty else { throw .init(description: "--auth-tokens: \(path) has no token") }
             case "--rate": options.rate = try int(flag, 0...10_000_000)
             case "--full-client": options.fullClient = true
             default: throw .init(description: "\(flag): unknown flag")
@@ -91,5 +103,8 @@ struct SocketIOBenchOptions: Sendable {
         return options
     }
 
-    var auth: [String: String]? { authToken.map { ["token": $0] } }
+    /// The CONNECT payloads the connections use in turn (none: no auth).
+    var auths: [JSONObject] {
+        (authTokens.isEmpty ? authToken.map { [$0] } ?? [] : authTokens).map { ["token": .string($0)] }
+    }
 }

@@ -66,8 +66,12 @@ final class SocketIORun {
             System.printError("cannot create loops: \(error)")
             return nil
         }
-        connectors = group.loops.map { loop in
-            SocketIOConnector(loop: loop, clientOptions: clientOptions, auth: options.auth, target: 0, maxPending: 1)
+        let auths = options.auths, loopCount = options.loops
+        connectors = group.loops.enumerated().map { index, loop in
+            // Loop i takes every loopCount-th payload from i on, so that no two connections share one.
+            let mine = stride(from: index, to: auths.count, by: loopCount).map { auths[$0] }
+            return SocketIOConnector(loop: loop, clientOptions: clientOptions, auths: mine.isEmpty ? auths : mine, target: 0,
+                                     maxPending: 1)
         }
         group.start()
     }

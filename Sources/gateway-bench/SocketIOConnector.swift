@@ -8,7 +8,8 @@ import SocketIOClient
 final class SocketIOConnector: @unchecked Sendable {
     let loop: EventLoop
     let clientOptions: SocketIOClient.Options
-    let auth: JSONObject?
+    /// CONNECT payloads, used in turn (empty: none).
+    let auths: [JSONObject]
     private(set) var target: Int
     private(set) var maxPending: Int
     let opened = Atomic<Int>(0)
@@ -34,14 +35,10 @@ final class SocketIOConnector: @unchecked Sendable {
     private var started = 0
     private var pending = 0
 
-    init(loop: EventLoop, clientOptions: SocketIOClient.Options, auth: [String: String]?, target: Int, maxPending: Int) {
+    init(loop: EventLoop, clientOptions: SocketIOClient.Options, auths: [JSONObject], target: Int, maxPending: Int) {
         self.loop = loop
         self.clientOptions = clientOptions
-        self.auth = auth.map { pairs in
-            var object = JSONObject()
-            for (key, value) in pairs { object[key] = .string(value) }
-            return object
-        }
+        self.auths = auths
         self.target = target
         self.maxPending = max(1, maxPending)
     }
@@ -58,7 +55,7 @@ final class SocketIOConnector: @unchecked Sendable {
             pending += 1
             let client = SocketIOClient(options: clientOptions, loop: loop)
             clients.append(client)
-            let socket = client.socket("/", auth: auth)
+            let socket = client.socket("/", auth: auths.isEmpty ? nil : auths[(started - 1) % auths.count])
             let begin = System.monotonicNanoseconds()
             socket.onConnect = { [unowned self, unowned client, unowned socket] in
                 pending -= 1

@@ -2,7 +2,8 @@
 # Where an idle Socket.IO connection's memory goes: the gateway (every module loaded, plus the Bench module; one loop)
 # under valgrind's massif while `gateway-bench connect` holds N authenticated websocket connections; prints the heap
 # bytes per connection grouped by the first project function above the allocator (and by allocation kind), largest
-# first, then the plain RSS figure for the same N without valgrind.
+# first, then the plain RSS figure for the same N without valgrind: all connections as one user (the issue's method),
+# then a user per connection (tokens from bench-tokens.py).
 # Usage: Tests/Benchmarks/memory-per-connection.sh [connections=2000]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -68,4 +69,14 @@ gw=$!
 wait_up
 echo "without valgrind: $("$bin/gateway-bench" connect --url "ws://127.0.0.1:$PORT" --connections "$N" \
   --auth-token "$token" --server-pid $gw --settle 3 2>/dev/null | tail -1)"
+kill -INT $gw; wait $gw 2>/dev/null || true
+# The same with a user per connection (what production looks like): each user adds its room, its presence entry and
+# its row in the users table (SQLite's page cache grows with the table, up to its fixed size).
+Tests/Benchmarks/bench-tokens.py "$GATEWAY_JWT_SECRET" "$N" > "$work/tokens.txt"
+GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 \
+  --port "$PORT" --loops 1 --data-dir "$work/data3" >/dev/null 2>&1 &
+gw=$!
+wait_up
+echo "without valgrind, a user per connection: $("$bin/gateway-bench" connect --url "ws://127.0.0.1:$PORT" \
+  --connections "$N" --auth-tokens "$work/tokens.txt" --server-pid $gw --settle 3 2>/dev/null | tail -1)"
 kill -INT $gw; wait $gw 2>/dev/null || true

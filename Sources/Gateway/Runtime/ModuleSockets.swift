@@ -128,8 +128,9 @@ final class ModuleSockets: Sendable {
             return
         }
         let nsp = socket.nsp
-        let info = SocketInfo(id: socket.id, namespace: nsp, user: identity, remoteAddress: socket.handshake.address)
-        let session = SocketSession(info: info, socket: socket, wiring: self, events: handlers[nsp] ?? EventTable([:]))
+        let session = SocketSession(identity: identity, remoteAddress: socket.handshake.address, socket: socket, wiring: self,
+                                    events: handlers[nsp] ?? EventTable([:]))
+        let info = session.info
         socket.join(UserRooms.room(for: identity.userId))
         metrics.connected.add(1)
         let runtime = self.runtime

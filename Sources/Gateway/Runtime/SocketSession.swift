@@ -17,7 +17,8 @@ final class SocketSession {
         case failure(message: String, code: String, event: String)
     }
 
-    let info: SocketInfo
+    let identity: Identity
+    let remoteAddress: String
     /// Strong: the socket drops its handlers (which hold this session) when it goes, which ends the cycle.
     let socket: SocketIOSocket
     /// Shared by every socket: the wiring that made this session (strong: it outlives every socket, and an unowned
@@ -25,18 +26,23 @@ final class SocketSession {
     let wiring: ModuleSockets
     let events: EventTable<ModuleSockets.Handler>
     private var pending: [(Job, SocketIOAck?)] = []
-    private var head = 0
+    /// 32 bits, next to `running`: the session stays in a smaller allocation size class (one per idle socket).
+    private var head: Int32 = 0
     private var running = false
 
-    init(info: SocketInfo, socket: SocketIOSocket, wiring: ModuleSockets, events: EventTable<ModuleSockets.Handler>) {
-        self.info = info
+    init(identity: Identity, remoteAddress: String, socket: SocketIOSocket, wiring: ModuleSockets,
+         events: EventTable<ModuleSockets.Handler>) {
+        self.identity = identity
+        self.remoteAddress = remoteAddress
         self.socket = socket
         self.wiring = wiring
         self.events = events
     }
 
+    /// Built when asked for (per event) from what the socket keeps anyway, rather than stored a second time per socket.
+    var info: SocketInfo { SocketInfo(id: socket.id, namespace: socket.nsp, user: identity, remoteAddress: remoteAddress) }
     var loop: EventLoop { socket.loop }
-    var queuedCount: Int { pending.count - head + (running ? 1 : 0) }
+    var queuedCount: Int { pending.count - Int(head) + (running ? 1 : 0) }
     /// No event of this socket is running or waiting.
     var isIdle: Bool { !running }
 
@@ -50,13 +56,13 @@ final class SocketSession {
 
     /// After a reply: the next queued job, if any.
     private func runNext() {
-        guard head < pending.count else {
+        guard Int(head) < pending.count else {
             if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
             head = 0
             running = false
             return
         }
-        let (job, ack) = pending[head]
+        let (job, ack) = pending[Int(head)]
         head += 1
         run(job, ack: ack)
     }
