@@ -120,8 +120,7 @@ public final class WebSocketServer: Sendable {
 }
 
 /// The sessions of one loop, touched only on that loop (the count is read from anywhere). A doubly linked list through
-/// the sessions (`registryNext`/`registryPrevious`): no table entry and no callback object per session. It lives as
-/// long as the server, longer than any session, which is why sessions point back to it unowned.
+/// the sessions (`registryNext`/`registryPrevious`): no table entry and no callback object per session.
 final class WebSocketLoopSessions: @unchecked Sendable {
     let dateCache = HTTPDateCache()
     private var head: WebSocketSession?

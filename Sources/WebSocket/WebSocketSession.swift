@@ -125,8 +125,9 @@ public final class WebSocketSession: ConnectionDelegate {
     public private(set) var isClosed = false
 
     /// The server's registry of this loop's sessions, told when the session is finished; its list runs through the
-    /// sessions themselves (no table entry or callback per session).
-    unowned(unsafe) var registry: WebSocketLoopSessions?
+    /// sessions themselves (no table entry or callback per session). Strong: a session that outlives its server's
+    /// registry (a loop stopped under it) must not reach a freed one; the link is dropped when the session finishes.
+    var registry: WebSocketLoopSessions?
     var registryNext: WebSocketSession?
     unowned(unsafe) var registryPrevious: WebSocketSession?
 
