@@ -149,12 +149,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
         func exclusion(_ except: Set<Room>, in namespace: SocketIONamespace) -> SocketIOExclusion {
             var excluded = SocketIOExclusion()
             for room in except {
-                for group in members(room, in: namespace) {
-                    switch group.members {
-                    case .table(let members): for handle in members.values { excluded.insert(handle) }
-                    case .list(let members): for handle in members { excluded.insert(handle) }
-                    }
-                }
+                for group in members(room, in: namespace) { group.members.forEach { excluded.insert($0) } }
             }
             return excluded
         }
@@ -253,12 +248,7 @@ public final class InMemoryAdapter: SocketIOAdapter {
             var handles: [SocketIOSocketHandle] = []
             for room in options.rooms {
                 for group in s.members(room, in: namespace) {
-                    switch group.members {
-                    case .table(let members):
-                        for handle in members.values where seen.insert(handle.identity).inserted { handles.append(handle) }
-                    case .list(let members):
-                        for handle in members where seen.insert(handle.identity).inserted { handles.append(handle) }
-                    }
+                    group.members.forEach { if seen.insert($0.identity).inserted { handles.append($0) } }
                 }
             }
             return SocketIORecipients(handles, excluding: excluded)

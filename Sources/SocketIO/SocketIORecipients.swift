@@ -8,6 +8,14 @@ public struct SocketIORecipients: Sendable {
         /// A room's members on one loop.
         case table([SocketID: SocketIOSocketHandle])
         case list([SocketIOSocketHandle])
+
+        /// Each member, whichever the form (the one place that tells them apart).
+        func forEach(_ body: (SocketIOSocketHandle) -> Void) {
+            switch self {
+            case .table(let table): for handle in table.values { body(handle) }
+            case .list(let list): for handle in list { body(handle) }
+            }
+        }
     }
     typealias Group = (loop: EventLoop, members: Members)
     let groups: [Group]
@@ -50,12 +58,7 @@ public struct SocketIORecipients: Sendable {
     }
 
     private static func visit(_ members: Members, _ excluded: SocketIOExclusion, _ body: (SocketIOSocketHandle) -> Void) {
-        switch members {
-        case .table(let table):
-            for handle in table.values where !excluded.contains(handle) { body(handle) }
-        case .list(let list):
-            for handle in list where !excluded.contains(handle) { body(handle) }
-        }
+        members.forEach { handle in if !excluded.contains(handle) { body(handle) } }
     }
 }
 

@@ -22,7 +22,8 @@ final class ModuleSockets: Sendable {
 
     private let runtime: GatewayRuntime
     private let verifier: any TokenVerifying
-    private let maxPendingEvents: Int
+    /// Per socket, events waiting or running (the sessions' queues refuse more).
+    let maxPendingEvents: Int
     private let announcePresence: Bool
     /// namespace → event → handler; fixed before the server accepts anyone.
     private let handlers: [String: EventTable<Handler>]
@@ -165,29 +166,23 @@ final class ModuleSockets: Sendable {
         let context = EventContext(name: event, socket: session.info, arguments: arguments, wantsAck: ack != nil)
         let counters = handler.counters
         counters.received.increment()
-        let job: SocketSession.Job
+        let run: EventHandler
         switch handler.run {
-        case .sync(let run) where session.isIdle:
+        case .sync(let sync) where session.isIdle:
             // Nothing of this socket is pending, so running it now keeps the order: no task, no job, no queue.
             let started = ContinuousClock.now
             let reply: SocketSession.Reply
-            do { reply = .ack(try run(context)) } catch { reply = Self.reply(to: error, event: event, handler: handler) }
+            do { reply = .ack(try sync(context)) } catch { reply = Self.reply(to: error, event: event, handler: handler) }
             counters.latency.observe((ContinuousClock.now - started).seconds)
             return session.send(reply, ack: ack)
-        case .sync(let run):
-            job = SocketSession.Job {
-                let started = ContinuousClock.now
-                defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
-                do { return .ack(try run(context)) } catch { return Self.reply(to: error, event: event, handler: handler) }
-            }
-        case .async(let run):
-            job = SocketSession.Job {
-                let started = ContinuousClock.now
-                defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
-                do { return .ack(try await run(context)) } catch { return Self.reply(to: error, event: event, handler: handler) }
-            }
+        case .sync(let sync): run = { try sync($0) }  // behind the socket's pending events, in order
+        case .async(let async): run = async
         }
-        let accepted = session.enqueue(job, ack: ack)
+        let accepted = session.enqueue(SocketSession.Job {
+            let started = ContinuousClock.now
+            defer { counters.latency.observe((ContinuousClock.now - started).seconds) }
+            do { return .ack(try await run(context)) } catch { return Self.reply(to: error, event: event, handler: handler) }
+        }, ack: ack)
         if !accepted {
             counters.refused.increment()
             let message = "too many events in flight (socketio.maxPendingEvents = \(maxPendingEvents))"
@@ -225,9 +220,6 @@ final class ModuleSockets: Sendable {
             return .none
         }, ack: nil)
     }
-
-    /// For the sessions' queues.
-    var maxPending: Int { maxPendingEvents }
 }
 
 /// The gateway's own socket metrics.

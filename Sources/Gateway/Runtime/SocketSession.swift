@@ -48,7 +48,7 @@ final class SocketSession {
 
     /// False when the queue is full (the caller answers the client with an error instead).
     func enqueue(_ job: Job, ack: SocketIOAck?) -> Bool {
-        guard queuedCount < wiring.maxPending else { return false }
+        guard queuedCount < wiring.maxPendingEvents else { return false }
         // Idle (the usual case): straight to the handler, the queue untouched.
         if running { pending.append((job, ack)) } else { run(job, ack: ack) }
         return true
