@@ -52,3 +52,29 @@ stop_server() {
 
 # The value of JSON key $2 in the one-line JSON object $1.
 field() { sed -E "s/.*\"$2\":([^,}]*).*/\1/" <<<"$1"; }
+
+# gateway-bench (on CPU 1) against the server started as `server_pid` on port $1, with the scenario's arguments after it
+# and the token in `token`; stops the server and prints the bench's last output line (its JSON, unless it failed).
+bench_and_stop() { # port gateway-bench-args…
+  local p=$1 json; shift
+  json=$(taskset -c 1 "$bin/gateway-bench" "$@" --url "ws://127.0.0.1:$p" --server-pid "$server_pid" --auth-token "$token" \
+         2>>"$work/progress.log" | tail -1) || true
+  stop_server
+  echo "$json"
+}
+
+# Port $1, or the next free one 10 further on: 38000-39999 lies in Linux's ephemeral range, so an earlier scenario's
+# client ports (TIME-WAIT included) may hold it.
+free_port() { # port
+  local p=$1
+  while ss -tanH "( sport = :$p )" | grep -q .; do p=$((p + 10)); done
+  echo "$p"
+}
+
+# For the valgrind scripts: a copy of the gateway without debug info in `$work/gw` (valgrind 3.19 cannot read the DWARF 5
+# Swift emits; the symbols stay), and a wait (60 s at most) for a gateway's /healthz on port $1.
+valgrind_copy() { objcopy --strip-debug "$bin/fitmate-gateway" "$work/gw"; }
+await_healthz() { # port
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.2; done
+  fail "no gateway answering /healthz on port $1"
+}

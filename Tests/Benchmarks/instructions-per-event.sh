@@ -7,17 +7,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}; PORT=${INSTRUCTIONS_PORT:-38093}
-work=$(mktemp -d); trap 'pkill -f "$work/gw" 2>/dev/null || true; rm -rf "$work"' EXIT
-swift build -c release --product fitmate-gateway >/dev/null
-swift build -c release --product gateway-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)
-# valgrind 3.19 cannot read the DWARF 5 that Swift emits: profile a copy without debug info (symbols stay).
-objcopy --strip-debug "$bin/fitmate-gateway" "$work/gw"
+BENCH_NAME=instructions-per-event.sh
+source Tests/Benchmarks/bench-common.sh
+bench_build
+valgrind_copy
 export GATEWAY_JWT_SECRET=instructions-per-event-secret-0123456789abcdef
 token=$("$bin/fitmate-gateway" token --sub bench --ttl 1h)
 GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$work/gw" \
   --host 127.0.0.1 --port $PORT --loops 1 --data-dir "$work/data" >"$work/vg.log" 2>&1 &
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+server_pid=$!
+await_healthz "$PORT"
 
 count() {   # $1: JSON key holding the event count; the rest: the gateway-bench command line
   local key=$1; shift

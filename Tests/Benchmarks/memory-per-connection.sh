@@ -8,22 +8,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-2000}; PORT=${MEMORY_BENCH_PORT:-38094}
-work=$(mktemp -d); trap 'pkill -f "$work/gw" 2>/dev/null || true; rm -rf "$work"' EXIT
-swift build -c release --product fitmate-gateway >/dev/null
-swift build -c release --product gateway-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)
-# valgrind 3.19 cannot read the DWARF 5 that Swift emits: profile a copy without debug info (symbols stay).
-objcopy --strip-debug "$bin/fitmate-gateway" "$work/gw"
+BENCH_NAME=memory-per-connection.sh
+source Tests/Benchmarks/bench-common.sh
+bench_build
+valgrind_copy
+raise_fd_limit "$N"
 export GATEWAY_JWT_SECRET=memory-per-connection-secret-0123456789abcdef
 token=$("$bin/fitmate-gateway" token --sub bench --ttl 1h)
 echo '{"socketio": {"announcePresence": false}}' > "$work/config.json"
-wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.2; done; }
 
 GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning valgrind --tool=massif --threshold=0.2 --depth=40 \
   --massif-out-file="$work/massif.out" "$work/gw" --config "$work/config.json" --host 127.0.0.1 --port "$PORT" \
   --loops 1 --data-dir "$work/data" >"$work/vg.log" 2>&1 &
-vg=$!
-wait_up
+server_pid=$!
+await_healthz "$PORT"
 # The bench holds the connections for 60 s; the snapshot is taken once all are open (massif's own peak may be at start-up).
 "$bin/gateway-bench" connect --url "ws://127.0.0.1:$PORT" --connections "$N" --auth-token "$token" --settle 60 \
   >/dev/null 2>&1 &
@@ -33,9 +31,9 @@ for _ in $(seq 1 600); do
   sleep 0.5
 done
 sleep 3
-vgdb --pid=$vg detailed_snapshot "$work/snapshot.out" >/dev/null
+vgdb --pid=$server_pid detailed_snapshot "$work/snapshot.out" >/dev/null
 kill $bench 2>/dev/null || true; wait $bench 2>/dev/null || true
-kill -INT $vg; wait $vg 2>/dev/null || true
+kill -INT $server_pid; wait $server_pid 2>/dev/null || true; server_pid=
 ms_print "$work/snapshot.out" > "$work/ms.txt"
 python3 - "$work/ms.txt" "$N" "$work/gw" <<'PY'
 import collections, re, subprocess, sys
@@ -63,20 +61,19 @@ for (fn, kind), size in groups.most_common():
     if size / n < 16: break
     print(f"{size / n:7.0f} B/conn  {d[fn][:90]}  <- {d[kind][:60]}")
 PY
-GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 \
-  --port "$PORT" --loops 1 --data-dir "$work/data2" >/dev/null 2>&1 &
-gw=$!
-wait_up
-echo "without valgrind: $("$bin/gateway-bench" connect --url "ws://127.0.0.1:$PORT" --connections "$N" \
-  --auth-token "$token" --server-pid $gw --settle 3 2>/dev/null | tail -1)"
-kill -INT $gw; wait $gw 2>/dev/null || true
+# The plain RSS figure: a fresh gateway without valgrind, `gateway-bench connect` with the given authentication.
+plain_rss() { # label data-directory auth-arguments…
+  local label=$1 data=$2; shift 2
+  GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 \
+    --port "$PORT" --loops 1 --data-dir "$work/$data" >/dev/null 2>&1 &
+  server_pid=$!
+  await_healthz "$PORT"
+  echo "$label: $("$bin/gateway-bench" connect --url "ws://127.0.0.1:$PORT" --connections "$N" "$@" \
+    --server-pid "$server_pid" --settle 3 2>/dev/null | tail -1)"
+  kill -INT "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+}
+plain_rss "without valgrind" data2 --auth-token "$token"
 # The same with a user per connection (what production looks like): each user adds its room, its presence entry and
 # its row in the users table (SQLite's page cache grows with the table, up to its fixed size).
 Tests/Benchmarks/bench-tokens.py "$GATEWAY_JWT_SECRET" "$N" > "$work/tokens.txt"
-GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 \
-  --port "$PORT" --loops 1 --data-dir "$work/data3" >/dev/null 2>&1 &
-gw=$!
-wait_up
-echo "without valgrind, a user per connection: $("$bin/gateway-bench" connect --url "ws://127.0.0.1:$PORT" \
-  --connections "$N" --auth-tokens "$work/tokens.txt" --server-pid $gw --settle 3 2>/dev/null | tail -1)"
-kill -INT $gw; wait $gw 2>/dev/null || true
+plain_rss "without valgrind, a user per connection" data3 --auth-tokens "$work/tokens.txt"

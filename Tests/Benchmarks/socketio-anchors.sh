@@ -49,9 +49,8 @@ echo '{"socketio": {"announcePresence": false}}' > "$work/config.json"
 # The zero-config signing secret lives in the data directory: made once here, kept across the gateway runs.
 token=$("$bin/fitmate-gateway" token --sub bench --ttl 1h --config "$work/config.json" --data-dir "$work/data")
 start_server() { # gateway|uws|node|python
-  local p=${port[$1]}
-  # 38000-39999 lies in Linux's ephemeral range: an earlier scenario's client ports (TIME-WAIT included) may hold p.
-  while ss -tanH "( sport = :$p )" | grep -q .; do p=$((p + 10)); done
+  local p
+  p=$(free_port "${port[$1]}")
   port[$1]=$p
   case $1 in
   gateway)
@@ -72,9 +71,7 @@ bench() { # server scenario args…: prints the JSON line (stderr progress to th
   local server=$1; shift
   start_server "$server"
   local json
-  json=$(taskset -c 1 "$bin/gateway-bench" "$@" --url "ws://127.0.0.1:${port[$server]}" --server-pid "$server_pid" \
-         --auth-token "$token" 2>>"$work/progress.log" | tail -1) || true
-  stop_server
+  json=$(bench_and_stop "${port[$server]}" "$@")
   [[ $json == \{* ]] || json='{}'
   echo "$json"
 }

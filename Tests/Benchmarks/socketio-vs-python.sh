@@ -38,14 +38,14 @@ echo '{"socketio": {"announcePresence": false}}' > "$work/config.json"
 token=$("$bin/fitmate-gateway" token --sub bench --ttl 1h --config "$work/config.json" --data-dir "$work/data")
 start_server() { # gateway|python
   if [ "$1" = gateway ]; then
+    port=$(free_port "$GATEWAY_PORT")
     find "$work/data" -mindepth 1 ! -name jwt-secret -delete
     GATEWAY_BENCH=1 GATEWAY_LOG_LEVEL=warning GATEWAY_SHUTDOWN_TIMEOUT_MS=1000 \
-      taskset -c 0 "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 --port "$GATEWAY_PORT" --loops 1 \
+      taskset -c 0 "$bin/fitmate-gateway" --config "$work/config.json" --host 127.0.0.1 --port "$port" --loops 1 \
       --data-dir "$work/data" &
-    port=$GATEWAY_PORT
   else
-    taskset -c 0 "$VENV/bin/python" Tests/Benchmarks/python-socketio-server.py "$PYTHON_PORT" &
-    port=$PYTHON_PORT
+    port=$(free_port "$PYTHON_PORT")
+    taskset -c 0 "$VENV/bin/python" Tests/Benchmarks/python-socketio-server.py "$port" &
   fi
   server_pid=$!
   await_and_warm_up "$1" "$port"
@@ -53,11 +53,7 @@ start_server() { # gateway|python
 bench() { # server scenario args…: prints the JSON line (stderr progress to the log)
   local server=$1; shift
   start_server "$server"
-  local json
-  json=$(taskset -c 1 "$bin/gateway-bench" "$@" --url "ws://127.0.0.1:$port" --server-pid "$server_pid" --auth-token "$token" \
-         2>>"$work/progress.log" | tail -1) || true
-  stop_server
-  echo "$json"
+  bench_and_stop "$port" "$@"
 }
 
 rows=()
